@@ -141,3 +141,6 @@ impl Canonical for Block {
         Ok(())
     }
 }
+
+impl Canonical for ExecResult {}
+impl Canonical for RejectCode {}

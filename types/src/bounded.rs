@@ -249,3 +249,7 @@ impl<'de, T: Deserialize<'de>, const MAX: usize> Deserialize<'de> for List<T, MA
 crate::encoding::borrow_decode_via_decode!(Bytes<MAX>, const MAX: usize);
 crate::encoding::borrow_decode_via_decode!(Text<MAX>, const MAX: usize);
 crate::encoding::borrow_decode_via_decode!(List<T, MAX>, const MAX: usize; T: Decode<DecodeCtx>);
+
+impl<const MAX: usize> crate::encoding::Canonical for Bytes<MAX> {}
+impl<const MAX: usize> crate::encoding::Canonical for Text<MAX> {}
+impl<T: Encode + Decode<DecodeCtx>, const MAX: usize> crate::encoding::Canonical for List<T, MAX> {}

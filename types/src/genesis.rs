@@ -252,3 +252,9 @@ impl Canonical for Genesis {
         })
     }
 }
+
+impl Canonical for IssuerKey {}
+impl Canonical for Agency {}
+impl Canonical for Permission {}
+impl Canonical for Policy {}
+impl Canonical for ChainParams {}

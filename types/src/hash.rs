@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use bincode::{Decode, Encode};
 
-use crate::encoding::DecodeCtx;
+use crate::encoding::{Canonical, DecodeCtx};
 
 /// A blake3-256 digest.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Encode, Decode)]
@@ -85,3 +85,5 @@ impl fmt::Debug for Hash {
 }
 
 crate::serde_hex::hex_serde!(Hash, 32);
+
+impl Canonical for Hash {}

@@ -11,7 +11,7 @@ use bincode::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 
 use crate::bounded::{Bytes, Text};
-use crate::encoding::{DecodeCtx, non_canonical};
+use crate::encoding::{Canonical, DecodeCtx, non_canonical};
 use crate::hash::Hash;
 use crate::limits;
 
@@ -170,3 +170,8 @@ pub type Label = Text<{ limits::MAX_LABEL }>;
 pub type Body = Bytes<{ limits::MAX_BODY }>;
 
 crate::encoding::borrow_decode_via_decode!(AgencyId);
+
+impl Canonical for ChainId {}
+impl Canonical for RecordId {}
+impl Canonical for Timestamp {}
+impl Canonical for AgencyId {}

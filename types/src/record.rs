@@ -138,3 +138,5 @@ impl SignedRecord {
         verify_raw(key, &self.signing_bytes(chain), &self.signature)
     }
 }
+
+impl Canonical for RecordKind {}

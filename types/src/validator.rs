@@ -153,3 +153,5 @@ impl Canonical for ValidatorSet {
         })
     }
 }
+
+impl Canonical for Validator {}

@@ -10,7 +10,7 @@ use bincode::{Decode, Encode};
 use curve25519_dalek::edwards::{CompressedEdwardsY, EdwardsPoint};
 use ed25519_dalek::Signer;
 
-use crate::encoding::{DecodeCtx, non_canonical};
+use crate::encoding::{Canonical, DecodeCtx, non_canonical};
 use crate::hash::Hash;
 
 use super::signature::{Domain, Signature, signing_bytes};
@@ -288,3 +288,6 @@ impl fmt::Debug for SecretKey {
 }
 
 crate::encoding::borrow_decode_via_decode!(PublicKey);
+
+impl Canonical for KeyId {}
+impl Canonical for PublicKey {}

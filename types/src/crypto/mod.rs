@@ -10,3 +10,6 @@ pub mod batch;
 pub mod keyfile;
 pub mod keys;
 pub mod signature;
+
+#[cfg(test)]
+mod tests;

@@ -34,7 +34,7 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
 use sha2::{Digest, Sha512};
 
-use crate::encoding::DecodeCtx;
+use crate::encoding::{Canonical, DecodeCtx};
 use crate::hash::Hash;
 
 use super::keys::{PublicKey, PublicKeyError, decode_point};
@@ -210,3 +210,5 @@ pub fn verify_with_key_bytes(
     let key = PublicKey::from_bytes(key).map_err(SignatureError::BadKey)?;
     verify_raw(&key, message, sig)
 }
+
+impl Canonical for Signature {}
