@@ -1,0 +1,156 @@
+//! Generates the keys and genesis of a local N-agency network.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use chancery_types::bounded::{List, Text};
+use chancery_types::crypto::keyfile::{read_secret_key, write_secret_key};
+use chancery_types::*;
+
+/// The agencies of the local network, in validator order (more are numbered).
+pub const AGENCIES: [(&str, &str); 4] = [
+    ("transport", "Department of Transport"),
+    ("health", "Department of Health"),
+    ("tax", "Revenue Office"),
+    ("interior", "Ministry of the Interior"),
+];
+
+/// First loopback port used by validator i is `BASE_P2P_PORT + i`.
+pub const BASE_P2P_PORT: u16 = 27100;
+/// First gRPC port: `BASE_RPC_PORT + i`.
+pub const BASE_RPC_PORT: u16 = 27200;
+
+/// One agency's keys on disk.
+pub struct AgencyKeys {
+    /// Agency id.
+    pub id: AgencyId,
+    /// Its directory.
+    pub dir: PathBuf,
+    /// Signs governance approvals.
+    pub admin: SecretKey,
+    /// Signs records.
+    pub issuer: SecretKey,
+    /// Signs consensus messages.
+    pub consensus: SecretKey,
+    /// libp2p identity.
+    pub network: SecretKey,
+}
+
+/// A generated network: its genesis and every agency's keys.
+pub struct Network {
+    /// Where it lives.
+    pub dir: PathBuf,
+    /// The genesis.
+    pub genesis: Genesis,
+    /// Keys, in validator order.
+    pub agencies: Vec<AgencyKeys>,
+}
+
+fn agency_id(i: usize) -> (String, String) {
+    match AGENCIES.get(i) {
+        Some((id, name)) => (id.to_string(), name.to_string()),
+        None => (format!("agency-{i}"), format!("Agency {i}")),
+    }
+}
+
+fn load_or_create_key(path: &Path) -> Result<SecretKey> {
+    if path.exists() {
+        return read_secret_key(path).with_context(|| format!("reading {}", path.display()));
+    }
+    let key = SecretKey::generate();
+    write_secret_key(path, &key)?;
+    Ok(key)
+}
+
+/// Creates (or loads, if present) keys and genesis for `n` agencies under `dir`.
+/// Reuses an existing network so data survives a restart.
+pub fn generate(dir: &Path, n: usize, genesis_time: Timestamp) -> Result<Network> {
+    if n == 0 {
+        bail!("a network needs at least one validator");
+    }
+    fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let mut agencies = Vec::with_capacity(n);
+    for i in 0..n {
+        let (id, _) = agency_id(i);
+        let adir = dir.join(&id);
+        fs::create_dir_all(&adir)?;
+        agencies.push(AgencyKeys {
+            id: AgencyId::new(id)?,
+            admin: load_or_create_key(&adir.join("admin.key"))?,
+            issuer: load_or_create_key(&adir.join("issuer.key"))?,
+            consensus: load_or_create_key(&adir.join("consensus.key"))?,
+            network: load_or_create_key(&adir.join("network.key"))?,
+            dir: adir,
+        });
+    }
+    let genesis_path = dir.join("genesis.json");
+    let genesis = if genesis_path.exists() {
+        let text = fs::read_to_string(&genesis_path)?;
+        Genesis::from_json(&text).with_context(|| format!("loading {}", genesis_path.display()))?
+    } else {
+        let g = build_genesis(&agencies, genesis_time)?;
+        fs::write(&genesis_path, g.to_json() + "\n")?;
+        g
+    };
+    Ok(Network {
+        dir: dir.to_owned(),
+        genesis,
+        agencies,
+    })
+}
+
+fn text<const N: usize>(s: impl Into<String>) -> Result<Text<N>> {
+    Ok(Text::new(s)?)
+}
+
+/// Builds the genesis for these agencies: each runs a validator on loopback.
+pub fn build_genesis(agencies: &[AgencyKeys], genesis_time: Timestamp) -> Result<Genesis> {
+    let mut list = Vec::new();
+    let mut validators = Vec::new();
+    let mut permissions = Vec::new();
+    for (i, a) in agencies.iter().enumerate() {
+        let (_, name) = agency_id(i);
+        list.push(Agency {
+            id: a.id.clone(),
+            name: text(name)?,
+            admin_key: a.admin.public(),
+            issuer_keys: List::new(vec![IssuerKey {
+                public: a.issuer.public(),
+                valid_from: genesis_time,
+                valid_until: None,
+            }])?,
+        });
+        validators.push(Validator {
+            agency: a.id.clone(),
+            consensus_key: a.consensus.public(),
+            network_key: a.network.public(),
+            address: text(format!("/ip4/127.0.0.1/tcp/{}", BASE_P2P_PORT + i as u16))?,
+        });
+        let classes: Vec<Label> = match a.id.as_str() {
+            "transport" => vec![text("driving")?, text("vehicle")?],
+            "health" => vec![text("pharmacy")?, text("medical-practice")?],
+            "interior" => vec![text("*")?],
+            _ => vec![],
+        };
+        permissions.push(Permission {
+            agency: a.id.clone(),
+            licence_classes: List::new(classes)?,
+            may_grant: true,
+            may_log_access: true,
+        });
+    }
+    let g = Genesis {
+        chain_name: text("chancery-local")?,
+        genesis_time,
+        agencies: List::new(list)?,
+        validators: ValidatorSet::new(validators)?,
+        policy: Policy {
+            max_body_bytes: 16 * 1024,
+            permissions: List::new(permissions)?,
+        },
+        params: ChainParams::default(),
+    };
+    g.validate()?;
+    Ok(g)
+}
