@@ -2,7 +2,11 @@
 //! generates tonic/prost code from the descriptor set.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let protos = ["proto/chancery/v1/node.proto"];
+    let protos = [
+        "proto/chancery/v1/node.proto",
+        "proto/chancery/v1/records.proto",
+        "proto/chancery/v1/ledger.proto",
+    ];
     for p in &protos {
         println!("cargo:rerun-if-changed={p}");
     }

@@ -1,1 +1,83 @@
-//! placeholder
+//! # chancery-ledger
+//!
+//! Everything a node keeps on disk and everything it computes from
+//! committed blocks: deterministic execution of records, the RocksDB
+//! store, the record log (a Merkle log with inclusion and consistency
+//! proofs), the state tree (a sparse Merkle tree of subject statuses with
+//! membership and non-membership proofs), and indexes with paged queries.
+//! Certificates are verified by the caller; proofs are verified by
+//! `chancery_types::{log_proof, state_proof}`.
+//!
+//! ```text
+//!  (Block, CommitCertificate) ──► Ledger::commit
+//!        │ check header: chain, height, parent, time, exec_height + roots
+//!        │ execute (rules, lifecycle) ──► results, status changes
+//!        │ record log append (Frontier) ──► log nodes, log root
+//!        │ state tree update (Smt)      ──► state root
+//!        ▼ one synced atomic Batch: header, block, cert, records, results,
+//!   KvStore (MemKv | RocksKv)    state, summary, log nodes, indexes, tip
+//!        ▲
+//!  reads: header / block / record / query (cursor pages) /
+//!         inclusion + consistency proofs / status proofs / exec summary
+//! ```
+//!
+//! Modules:
+//! - [`ledger`]: [`Ledger`]: open, header checks, commit.
+//! - [`read`]: headers, blocks, records, log entries, proofs, statuses.
+//! - [`query`]: filters, cursors, pages.
+//! - [`execute`]: executing one block; [`lifecycle`]: licence, grant and
+//!   access-log transitions; [`rules`]: genesis rules, timestamp bounds,
+//!   [`SignatureCheck`].
+//! - [`log`]: the record log's frontier, stored nodes, proof construction.
+//! - [`smt`]: the persistent (shared-structure) sparse Merkle tree.
+//! - [`summary`]: [`ExecSummary`], the roots a later header carries.
+//! - [`kv`]: the storage contract ([`KvStore`], [`Column`], [`Batch`]);
+//!   [`mem`]: in-memory store; [`rocks`]: RocksDB store.
+//! - [`keys`]: key and value layouts of every column.
+//! - [`error`]: [`LedgerError`].
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+pub mod error;
+pub mod execute;
+pub mod keys;
+pub mod kv;
+pub mod ledger;
+pub mod lifecycle;
+pub mod log;
+pub mod mem;
+pub mod query;
+pub mod read;
+pub mod rocks;
+pub mod rules;
+pub mod smt;
+pub mod summary;
+
+pub use error::{LedgerError, Result};
+pub use kv::{Batch, Column, KvStore};
+pub use ledger::{Committed, HeaderParams, Ledger, Tip};
+pub use mem::MemKv;
+pub use query::{Cursor, Filter, Page};
+pub use read::{RecordProof, RecordView, StatusProof};
+pub use rocks::RocksKv;
+pub use rules::{NothingVerified, Rules, SignatureCheck};
+pub use summary::ExecSummary;
+
+impl Ledger<RocksKv> {
+    /// Opens (or creates) the RocksDB ledger at `path` for `genesis`.
+    pub fn open_rocks(
+        path: impl AsRef<std::path::Path>,
+        genesis: &chancery_types::Genesis,
+    ) -> Result<Self> {
+        Ledger::open(RocksKv::open(path)?, genesis)
+    }
+}
+
+impl Ledger<MemKv> {
+    /// A fresh in-memory ledger for `genesis`.
+    pub fn in_memory(genesis: &chancery_types::Genesis) -> Result<Self> {
+        Ledger::open(MemKv::new(), genesis)
+    }
+}

@@ -9,7 +9,13 @@
 //!                       └── libp2p ◄───┘   └── block sync
 //! ```
 //!
-//! Status: not built yet. This crate will own the TOML config, the libp2p
-//! transport (TCP + Noise + Yamux, validator-only connections), the mempool
-//! with batch signature checks, the runtime that executes consensus actions
-//! (persist before send), block sync, and the gRPC services of `chancery-proto`.
+//! Modules:
+//! - [`config`]: the TOML configuration, validated, with typed errors.
+//! - [`p2p`]: libp2p transport between validators (validator-only
+//!   connections, connection limits, length-prefixed frames).
+//!
+//! Status: in progress. The mempool, the consensus runtime (persist before
+//! send), block sync and the gRPC services are not built yet.
+
+pub mod config;
+pub mod p2p;

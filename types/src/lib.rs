@@ -31,6 +31,9 @@
 //! - [`validator`]: `Validator`, `ValidatorSet` (n, f, quorum).
 //! - [`genesis`]: `Genesis`, `Agency`, `IssuerKey`, `Policy`.
 //! - [`limits`]: the hard bound on every variable-length field.
+//! - [`log_proof`]: the record log's Merkle tree (RFC 9162 shape), inclusion
+//!   and consistency proofs, `records_root`.
+//! - [`state_proof`]: state tree keys, statuses, membership / non-membership proofs.
 //! - `testing` (feature `testing`): proptest strategies for every type.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
@@ -43,8 +46,10 @@ pub mod genesis;
 pub mod hash;
 pub mod ids;
 pub mod limits;
+pub mod log_proof;
 pub mod record;
 mod serde_hex;
+pub mod state_proof;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod validator;
