@@ -1,0 +1,407 @@
+//! The node's TOML configuration: serde structs with defaults,
+//! human-readable durations and sizes in plain numbers, and `validate()`
+//! returning a typed error that names the bad key.
+//!
+//! ```toml
+//! data_dir = "data"              # relative paths are relative to this file
+//! genesis = "../genesis.json"
+//! consensus_key = "consensus.key"
+//! network_key = "network.key"
+//!
+//! [p2p]
+//! listen = "/ip4/127.0.0.1/tcp/27100"
+//!
+//! [rpc]
+//! listen = "127.0.0.1:27200"
+//!
+//! [block]
+//! max_records = 2000
+//! max_delay = "20ms"
+//!
+//! [log]
+//! level = "info"
+//! format = "text"                # or "json"
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+/// Everything a validator node needs to start.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NodeConfig {
+    /// Where the ledger and consensus state live.
+    pub data_dir: PathBuf,
+    /// The genesis file.
+    pub genesis: PathBuf,
+    /// Secret key signing consensus messages (mode 0600).
+    pub consensus_key: PathBuf,
+    /// Secret key of the libp2p identity (mode 0600).
+    pub network_key: PathBuf,
+    /// Peer-to-peer networking.
+    #[serde(default)]
+    pub p2p: P2pConfig,
+    /// The gRPC API.
+    #[serde(default)]
+    pub rpc: RpcConfig,
+    /// Admission of records before consensus.
+    #[serde(default)]
+    pub mempool: MempoolConfig,
+    /// How blocks are cut.
+    #[serde(default)]
+    pub block: BlockConfig,
+    /// Consensus timing.
+    #[serde(default)]
+    pub consensus: ConsensusConfig,
+    /// Logging.
+    #[serde(default)]
+    pub log: LogConfig,
+}
+
+/// Peer-to-peer settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct P2pConfig {
+    /// Multiaddr to listen on.
+    pub listen: String,
+    /// Largest message accepted from a peer, in bytes.
+    pub max_message_bytes: usize,
+    /// Connections allowed per peer.
+    pub max_connections_per_peer: u32,
+    /// Delay before redialling a validator that is unreachable.
+    #[serde(with = "humantime_serde")]
+    pub redial_interval: Duration,
+}
+
+impl Default for P2pConfig {
+    fn default() -> Self {
+        P2pConfig {
+            listen: "/ip4/127.0.0.1/tcp/27100".into(),
+            max_message_bytes: 64 * 1024 * 1024,
+            max_connections_per_peer: 2,
+            redial_interval: Duration::from_millis(500),
+        }
+    }
+}
+
+/// gRPC settings.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RpcConfig {
+    /// Address to serve on.
+    pub listen: SocketAddr,
+    /// Largest request accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// Concurrent streams per connection.
+    pub max_concurrent_streams: u32,
+}
+
+impl Default for RpcConfig {
+    fn default() -> Self {
+        RpcConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 27200)),
+            max_message_bytes: 16 * 1024 * 1024,
+            max_concurrent_streams: 256,
+        }
+    }
+}
+
+/// Mempool bounds. Beyond them clients get RESOURCE_EXHAUSTED.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MempoolConfig {
+    /// Records waiting for a block, at most.
+    pub max_records: usize,
+    /// Bytes of records waiting, at most.
+    pub max_bytes: usize,
+}
+
+impl Default for MempoolConfig {
+    fn default() -> Self {
+        MempoolConfig {
+            max_records: 200_000,
+            max_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+/// Block cutting: a block is proposed when it is full or the delay passed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BlockConfig {
+    /// Records per block, at most.
+    pub max_records: usize,
+    /// How long a primary waits for records before proposing a partial block.
+    #[serde(with = "humantime_serde")]
+    pub max_delay: Duration,
+}
+
+impl Default for BlockConfig {
+    fn default() -> Self {
+        BlockConfig {
+            max_records: 2_000,
+            max_delay: Duration::from_millis(20),
+        }
+    }
+}
+
+/// Consensus timing.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ConsensusConfig {
+    /// First view-change timeout.
+    #[serde(with = "humantime_serde")]
+    pub base_timeout: Duration,
+    /// Timeouts double per failed view up to this.
+    #[serde(with = "humantime_serde")]
+    pub max_timeout: Duration,
+}
+
+impl Default for ConsensusConfig {
+    fn default() -> Self {
+        ConsensusConfig {
+            base_timeout: Duration::from_secs(1),
+            max_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Logging.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// A tracing filter: `info`, `chancery_node=debug,info`, ...
+    pub level: String,
+    /// Text or JSON.
+    pub format: LogFormat,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            level: "info".into(),
+            format: LogFormat::Text,
+        }
+    }
+}
+
+/// What is wrong with a configuration. Every variant names the key or file.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// Not valid TOML for this schema (the message names key and line).
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// The parser's description, with the key and position.
+        message: String,
+    },
+    /// A value out of range.
+    #[error("config key `{key}`: {problem}")]
+    Invalid {
+        /// Dotted key, e.g. `block.max_records`.
+        key: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+}
+
+impl NodeConfig {
+    /// Reads, parses, resolves relative paths against the file's directory,
+    /// and validates.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut cfg = Self::parse(&text).map_err(|e| match e {
+            ConfigError::Parse { message, .. } => ConfigError::Parse {
+                path: path.to_owned(),
+                message,
+            },
+            other => other,
+        })?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for p in [
+            &mut cfg.data_dir,
+            &mut cfg.genesis,
+            &mut cfg.consensus_key,
+            &mut cfg.network_key,
+        ] {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        }
+        Ok(cfg)
+    }
+
+    /// Parses and validates TOML text (paths are left as written).
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let cfg: NodeConfig = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: PathBuf::from("<text>"),
+            message: e.to_string(),
+        })?;
+        cfg.validate()?;
+        Ok(cfg)
+    }
+
+    /// Checks ranges and cross-field rules.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, problem: &str| ConfigError::Invalid {
+            key,
+            problem: problem.to_string(),
+        };
+        if !self.p2p.listen.starts_with('/') {
+            return Err(invalid(
+                "p2p.listen",
+                "must be a multiaddr such as /ip4/127.0.0.1/tcp/27100",
+            ));
+        }
+        if self.p2p.max_message_bytes < 1024 {
+            return Err(invalid("p2p.max_message_bytes", "must be at least 1024"));
+        }
+        if self.p2p.max_connections_per_peer == 0 {
+            return Err(invalid(
+                "p2p.max_connections_per_peer",
+                "must be at least 1",
+            ));
+        }
+        if self.rpc.max_message_bytes < 1024 {
+            return Err(invalid("rpc.max_message_bytes", "must be at least 1024"));
+        }
+        if self.mempool.max_records == 0 {
+            return Err(invalid("mempool.max_records", "must be at least 1"));
+        }
+        if self.block.max_records == 0
+            || self.block.max_records > chancery_types::limits::MAX_BLOCK_RECORDS
+        {
+            return Err(ConfigError::Invalid {
+                key: "block.max_records",
+                problem: format!(
+                    "must be between 1 and {}",
+                    chancery_types::limits::MAX_BLOCK_RECORDS
+                ),
+            });
+        }
+        if self.block.max_delay.is_zero() {
+            return Err(invalid("block.max_delay", "must be more than zero"));
+        }
+        if self.consensus.base_timeout.is_zero() {
+            return Err(invalid("consensus.base_timeout", "must be more than zero"));
+        }
+        if self.consensus.max_timeout < self.consensus.base_timeout {
+            return Err(invalid(
+                "consensus.max_timeout",
+                "must be at least consensus.base_timeout",
+            ));
+        }
+        if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
+            return Err(invalid(
+                "log.level",
+                "not a tracing filter (try `info` or `chancery_node=debug,info`)",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+data_dir = "data"
+genesis = "genesis.json"
+consensus_key = "consensus.key"
+network_key = "network.key"
+"#;
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = NodeConfig::parse(MINIMAL).unwrap();
+        assert_eq!(c.block.max_delay, Duration::from_millis(20));
+        assert_eq!(c.log.format, LogFormat::Text);
+        assert_eq!(c.rpc.listen.port(), 27200);
+    }
+
+    #[test]
+    fn durations_are_human_readable() {
+        let c = NodeConfig::parse(&format!(
+            "{MINIMAL}\n[block]\nmax_delay = \"5ms\"\n[consensus]\nbase_timeout = \"1s 500ms\"\n"
+        ))
+        .unwrap();
+        assert_eq!(c.block.max_delay, Duration::from_millis(5));
+        assert_eq!(c.consensus.base_timeout, Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let err = NodeConfig::parse(&format!("{MINIMAL}\n[block]\nmax_recs = 5\n")).unwrap_err();
+        let msg = err.to_string();
+        assert!(msg.contains("max_recs"), "{msg}");
+    }
+
+    #[test]
+    fn missing_key_is_named() {
+        let err = NodeConfig::parse("data_dir = \"x\"")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("genesis"), "{err}");
+    }
+
+    #[test]
+    fn out_of_range_values_are_named() {
+        for (extra, key) in [
+            ("[block]\nmax_records = 0", "block.max_records"),
+            ("[block]\nmax_records = 1000000", "block.max_records"),
+            (
+                "[consensus]\nbase_timeout = \"2s\"\nmax_timeout = \"1s\"",
+                "consensus.max_timeout",
+            ),
+            ("[p2p]\nlisten = \"127.0.0.1:5\"", "p2p.listen"),
+            ("[log]\nlevel = \"[[[\"", "log.level"),
+        ] {
+            match NodeConfig::parse(&format!("{MINIMAL}\n{extra}\n")) {
+                Err(ConfigError::Invalid { key: k, .. }) => assert_eq!(k, key, "{extra}"),
+                other => panic!("{extra}: expected Invalid({key}), got {other:?}"),
+            }
+        }
+        let err = NodeConfig::parse(&format!("{MINIMAL}\n[block]\nmax_delay = \"soon\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_delay"), "{err}");
+    }
+
+    #[test]
+    fn load_resolves_paths_relative_to_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("node.toml");
+        std::fs::write(&path, MINIMAL).unwrap();
+        let c = NodeConfig::load(&path).unwrap();
+        assert_eq!(c.genesis, dir.path().join("genesis.json"));
+        let err = NodeConfig::load(&dir.path().join("missing.toml")).unwrap_err();
+        assert!(err.to_string().contains("missing.toml"));
+    }
+}

@@ -1,0 +1,299 @@
+//! Validator-to-validator networking over libp2p.
+//!
+//! TCP + Noise + Yamux. Only the validators of the set (by peer id, which is
+//! bound to the network key in genesis) may hold a connection: every other
+//! peer is refused when its connection is established, right after the
+//! Noise handshake proves its identity. Connection counts per peer are
+//! bounded. Messages are opaque frames (see [`codec`]); the runtime decides
+//! what they mean.
+//!
+//! ```text
+//!   runtime ──Outbound{to, frame}──► [swarm task] ──libp2p──► peer
+//!   runtime ◄──Inbound{from, frame}── [swarm task] ◄──libp2p── peer
+//! ```
+
+pub mod codec;
+pub mod peers;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures::StreamExt;
+use libp2p::allow_block_list::{self, AllowedPeers};
+use libp2p::connection_limits::{self, ConnectionLimits};
+use libp2p::request_response::{self, ProtocolSupport};
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{Multiaddr, PeerId, Swarm, identity, noise, tcp, yamux};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info, warn};
+
+use codec::{FrameCodec, PROTOCOL};
+use peers::PeerSet;
+
+/// A frame to send to one validator.
+#[derive(Debug)]
+pub struct Outbound {
+    /// Validator index.
+    pub to: usize,
+    /// The bytes.
+    pub frame: Vec<u8>,
+}
+
+/// A frame received from a validator.
+#[derive(Debug)]
+pub struct Inbound {
+    /// Validator index of the sender (authenticated by Noise).
+    pub from: usize,
+    /// The bytes.
+    pub frame: Vec<u8>,
+}
+
+/// Network settings the swarm needs.
+#[derive(Debug, Clone)]
+pub struct NetConfig {
+    /// Address to listen on.
+    pub listen: Multiaddr,
+    /// Largest frame accepted.
+    pub max_frame: usize,
+    /// Connections per peer.
+    pub max_connections_per_peer: u32,
+    /// How often unreachable validators are redialled.
+    pub redial_interval: Duration,
+}
+
+/// Why the network could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NetError {
+    /// Transport set-up failed.
+    #[error("p2p transport: {0}")]
+    Transport(String),
+    /// Could not listen on the configured address.
+    #[error("p2p listen on {address}: {reason}")]
+    Listen {
+        /// The address.
+        address: Multiaddr,
+        /// Why.
+        reason: String,
+    },
+}
+
+#[derive(NetworkBehaviour)]
+struct Behaviour {
+    allow: allow_block_list::Behaviour<AllowedPeers>,
+    limits: connection_limits::Behaviour,
+    frames: request_response::Behaviour<FrameCodec>,
+}
+
+/// Handle to the running network task.
+pub struct Network {
+    /// Frames to send.
+    pub outbound: mpsc::Sender<Outbound>,
+    /// Frames received.
+    pub inbound: mpsc::Receiver<Inbound>,
+    /// The set of validator indexes currently connected.
+    pub connected: watch::Receiver<HashSet<usize>>,
+    /// This node's peer id.
+    pub local_peer_id: PeerId,
+    /// Incoming connections refused so far (peers outside the set, limits).
+    pub refused: Arc<AtomicU64>,
+}
+
+/// Starts the swarm on the current tokio runtime. `me` is this node's
+/// validator index (it is not dialled), or `None` for an observer.
+pub fn spawn(
+    keypair: identity::Keypair,
+    peers: PeerSet,
+    me: Option<usize>,
+    cfg: NetConfig,
+    shutdown: watch::Receiver<bool>,
+) -> Result<Network, NetError> {
+    let local_peer_id = keypair.public().to_peer_id();
+    let mut allow = allow_block_list::Behaviour::<AllowedPeers>::default();
+    for p in peers.peers() {
+        allow.allow_peer(p.id);
+    }
+    let limits = connection_limits::Behaviour::new(
+        ConnectionLimits::default()
+            .with_max_established_per_peer(Some(cfg.max_connections_per_peer))
+            .with_max_established(Some(4 * peers.peers().len() as u32 + 4))
+            .with_max_pending_incoming(Some(64)),
+    );
+    let frames = request_response::Behaviour::with_codec(
+        FrameCodec::new(cfg.max_frame),
+        [(PROTOCOL, ProtocolSupport::Full)],
+        request_response::Config::default()
+            .with_request_timeout(Duration::from_secs(30))
+            .with_max_concurrent_streams(1024),
+    );
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )
+        .map_err(|e| NetError::Transport(e.to_string()))?
+        .with_behaviour(|_| Behaviour {
+            allow,
+            limits,
+            frames,
+        })
+        .map_err(|e| NetError::Transport(e.to_string()))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(24 * 3600)))
+        .build();
+    swarm
+        .listen_on(cfg.listen.clone())
+        .map_err(|e| NetError::Listen {
+            address: cfg.listen.clone(),
+            reason: e.to_string(),
+        })?;
+
+    let (out_tx, out_rx) = mpsc::channel(4096);
+    let (in_tx, in_rx) = mpsc::channel(4096);
+    let (conn_tx, conn_rx) = watch::channel(HashSet::new());
+    let refused = Arc::new(AtomicU64::new(0));
+    let state = Shared {
+        peers,
+        in_tx,
+        conn_tx,
+        refused: refused.clone(),
+    };
+    tokio::spawn(run(swarm, state, me, cfg, out_rx, shutdown));
+    Ok(Network {
+        outbound: out_tx,
+        inbound: in_rx,
+        connected: conn_rx,
+        local_peer_id,
+        refused,
+    })
+}
+
+/// What the swarm task shares with the event handler.
+struct Shared {
+    peers: PeerSet,
+    in_tx: mpsc::Sender<Inbound>,
+    conn_tx: watch::Sender<HashSet<usize>>,
+    refused: Arc<AtomicU64>,
+}
+
+async fn run(
+    mut swarm: Swarm<Behaviour>,
+    state: Shared,
+    me: Option<usize>,
+    cfg: NetConfig,
+    mut out_rx: mpsc::Receiver<Outbound>,
+    mut shutdown: watch::Receiver<bool>,
+) {
+    let peers = &state.peers;
+    let mut redial = tokio::time::interval(cfg.redial_interval);
+    redial.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = shutdown.changed() => {
+                debug!("p2p: shutting down");
+                return;
+            }
+            _ = redial.tick() => {
+                for (i, p) in peers.peers().iter().enumerate() {
+                    if Some(i) != me && !swarm.is_connected(&p.id) {
+                        let _ = swarm.dial(
+                            libp2p::swarm::dial_opts::DialOpts::peer_id(p.id)
+                                .addresses(vec![p.address.clone()])
+                                .condition(libp2p::swarm::dial_opts::PeerCondition::DisconnectedAndNotDialing)
+                                .build(),
+                        );
+                    }
+                }
+            }
+            Some(out) = out_rx.recv() => {
+                match peers.peers().get(out.to) {
+                    Some(p) if Some(out.to) != me => {
+                        swarm.behaviour_mut().frames.send_request(&p.id, out.frame);
+                    }
+                    _ => debug!(to = out.to, "p2p: dropping frame to self or unknown validator"),
+                }
+            }
+            event = swarm.select_next_some() => {
+                handle_event(&mut swarm, &state, event).await;
+            }
+        }
+    }
+}
+
+async fn handle_event(
+    swarm: &mut Swarm<Behaviour>,
+    state: &Shared,
+    event: SwarmEvent<BehaviourEvent>,
+) {
+    let (peers, in_tx, conn_tx) = (&state.peers, &state.in_tx, &state.conn_tx);
+    match event {
+        SwarmEvent::NewListenAddr { address, .. } => info!(%address, "p2p: listening"),
+        SwarmEvent::ConnectionEstablished { peer_id, .. } => {
+            if let Some(i) = peers.index_of(&peer_id) {
+                debug!(validator = i, %peer_id, "p2p: connected");
+                conn_tx.send_modify(|s| {
+                    s.insert(i);
+                });
+            }
+        }
+        SwarmEvent::ConnectionClosed {
+            peer_id,
+            num_established,
+            ..
+        } => {
+            if num_established == 0
+                && let Some(i) = peers.index_of(&peer_id)
+            {
+                debug!(validator = i, "p2p: disconnected");
+                conn_tx.send_modify(|s| {
+                    s.remove(&i);
+                });
+            }
+        }
+        SwarmEvent::IncomingConnectionError {
+            error,
+            send_back_addr,
+            ..
+        } => {
+            // Includes peers refused by the allow list.
+            state.refused.fetch_add(1, Ordering::Relaxed);
+            warn!(%send_back_addr, %error, "p2p: refused incoming connection");
+        }
+        SwarmEvent::Behaviour(BehaviourEvent::Frames(request_response::Event::Message {
+            peer,
+            message,
+            ..
+        })) => match message {
+            request_response::Message::Request {
+                request, channel, ..
+            } => {
+                let _ = swarm.behaviour_mut().frames.send_response(channel, ());
+                match peers.index_of(&peer) {
+                    Some(from) => {
+                        if in_tx
+                            .send(Inbound {
+                                from,
+                                frame: request,
+                            })
+                            .await
+                            .is_err()
+                        {
+                            debug!("p2p: runtime gone, dropping frame");
+                        }
+                    }
+                    None => warn!(%peer, "p2p: frame from a peer outside the validator set"),
+                }
+            }
+            request_response::Message::Response { .. } => {}
+        },
+        SwarmEvent::Behaviour(BehaviourEvent::Frames(
+            request_response::Event::OutboundFailure { peer, error, .. },
+        )) => debug!(%peer, %error, "p2p: frame not delivered"),
+        SwarmEvent::Behaviour(BehaviourEvent::Frames(
+            request_response::Event::InboundFailure { peer, error, .. },
+        )) => debug!(%peer, %error, "p2p: inbound frame failed"),
+        _ => {}
+    }
+}
