@@ -11,11 +11,14 @@
 //!
 //! Modules:
 //! - [`config`]: the TOML configuration, validated, with typed errors.
+//! - [`mempool`]: admission (decode, bounds, issuer keys, batch signature
+//!   check, duplicates) and the bounded queue blocks are cut from.
 //! - [`p2p`]: libp2p transport between validators (validator-only
 //!   connections, connection limits, length-prefixed frames).
 //!
-//! Status: in progress. The mempool, the consensus runtime (persist before
-//! send), block sync and the gRPC services are not built yet.
+//! Status: in progress. The consensus runtime (persist before send), block
+//! sync, the gRPC services and the `chancery-node` binary are not built yet.
 
 pub mod config;
+pub mod mempool;
 pub mod p2p;

@@ -1,0 +1,250 @@
+//! The mempool: admission checks before consensus, and the queue blocks
+//! are cut from.
+//!
+//! Admission decodes each record (canonical form only), bounds its size,
+//! looks up the issuer and key, refuses duplicates, and verifies all
+//! signatures of a submission in one batch under the acceptance rule of
+//! `chancery-types`. A record is admitted once per node; its signature is
+//! not checked again by this node's execution. The queue is bounded in
+//! records and bytes: past either bound, admission answers
+//! [`AdmitError::Full`], which the API reports as RESOURCE_EXHAUSTED.
+
+use std::collections::{HashSet, VecDeque};
+
+use chancery_types::crypto::batch::{BatchItem, verify_batch};
+use chancery_types::{
+    AgencyId, Canonical, ChainId, DecodeError, KeyId, PublicKey, RecordId, SignatureError,
+    SignedRecord, Timestamp,
+};
+
+/// Where the mempool finds issuer keys (the ledger's current rules).
+pub trait IssuerKeys {
+    /// Whether the agency is registered.
+    fn agency_known(&self, agency: &AgencyId) -> bool;
+    /// The agency's key with this id, if it is valid at time `at`.
+    fn key(&self, agency: &AgencyId, key_id: &KeyId, at: Timestamp) -> Option<PublicKey>;
+    /// Largest body the policy allows, in bytes.
+    fn max_body_bytes(&self) -> usize;
+}
+
+/// Why a record was not admitted.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum AdmitError {
+    /// Not the canonical encoding of a signed record.
+    #[error("signed_record is not a canonical signed record: {0}")]
+    Decode(#[from] DecodeError),
+    /// The issuer agency is not registered.
+    #[error("issuer agency `{0}` is not registered")]
+    UnknownIssuer(AgencyId),
+    /// The key is not one of the agency's keys valid at the record's time.
+    #[error("key {key_id} is not a key of `{agency}` valid at the record's timestamp")]
+    KeyNotValid {
+        /// The agency.
+        agency: AgencyId,
+        /// The key id named by the record.
+        key_id: KeyId,
+    },
+    /// The body is larger than the policy allows.
+    #[error("body is {len} bytes; the policy allows {max}")]
+    BodyTooLarge {
+        /// Body size.
+        len: usize,
+        /// Policy bound.
+        max: usize,
+    },
+    /// The signature is refused by the acceptance rule.
+    #[error("signature rejected: {0}")]
+    BadSignature(SignatureError),
+    /// Already in the mempool or already committed.
+    #[error("record {0} was already submitted")]
+    Duplicate(RecordId),
+    /// The mempool is at its bound; retry later.
+    #[error("mempool full ({records} records, {bytes} bytes); retry later")]
+    Full {
+        /// Records queued.
+        records: usize,
+        /// Bytes queued.
+        bytes: usize,
+    },
+}
+
+/// Mempool bounds.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Records queued, at most.
+    pub max_records: usize,
+    /// Bytes queued, at most.
+    pub max_bytes: usize,
+}
+
+/// One admitted record.
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    /// Its id.
+    pub id: RecordId,
+    /// The record.
+    pub record: SignedRecord,
+    /// Its canonical size.
+    pub size: usize,
+}
+
+/// Pending records in arrival order.
+#[derive(Debug)]
+pub struct Mempool {
+    chain: ChainId,
+    limits: Limits,
+    queue: VecDeque<Admitted>,
+    ids: HashSet<RecordId>,
+    bytes: usize,
+}
+
+impl Mempool {
+    /// An empty mempool for `chain`.
+    pub fn new(chain: ChainId, limits: Limits) -> Self {
+        Mempool {
+            chain,
+            limits,
+            queue: VecDeque::new(),
+            ids: HashSet::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Records queued.
+    pub fn len(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Whether nothing is queued.
+    pub fn is_empty(&self) -> bool {
+        self.queue.is_empty()
+    }
+
+    /// Bytes queued.
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Whether a record is queued.
+    pub fn contains(&self, id: &RecordId) -> bool {
+        self.ids.contains(id)
+    }
+
+    /// Admits a batch of encoded records; one result per input, in order.
+    /// `committed` says whether an id is already on the chain.
+    pub fn admit(
+        &mut self,
+        encoded: &[Vec<u8>],
+        keys: &dyn IssuerKeys,
+        committed: &dyn Fn(&RecordId) -> bool,
+    ) -> Vec<Result<RecordId, AdmitError>> {
+        // Stateless and key checks first; signatures of the survivors in one batch.
+        let mut results: Vec<Result<RecordId, AdmitError>> = Vec::with_capacity(encoded.len());
+        let mut candidates: Vec<(usize, SignedRecord, PublicKey, Vec<u8>, RecordId)> = Vec::new();
+        let mut seen = HashSet::new();
+        for (i, bytes) in encoded.iter().enumerate() {
+            match self.precheck(bytes, keys, committed, &mut seen) {
+                Ok((record, key, id)) => {
+                    let message = record.signing_bytes(&self.chain);
+                    candidates.push((i, record, key, message, id));
+                    results.push(Ok(id));
+                }
+                Err(e) => results.push(Err(e)),
+            }
+        }
+        let items: Vec<BatchItem<'_>> = candidates
+            .iter()
+            .map(|(_, r, k, m, _)| BatchItem {
+                key: k,
+                message: m,
+                signature: &r.signature,
+            })
+            .collect();
+        let verdicts = verify_batch(&items);
+        drop(items);
+        for ((i, record, _, _, id), verdict) in candidates.into_iter().zip(verdicts) {
+            if let Err(e) = verdict {
+                results[i] = Err(AdmitError::BadSignature(e));
+                continue;
+            }
+            let size = encoded[i].len();
+            if self.queue.len() >= self.limits.max_records
+                || self.bytes + size > self.limits.max_bytes
+            {
+                results[i] = Err(AdmitError::Full {
+                    records: self.queue.len(),
+                    bytes: self.bytes,
+                });
+                continue;
+            }
+            self.bytes += size;
+            self.ids.insert(id);
+            self.queue.push_back(Admitted { id, record, size });
+        }
+        results
+    }
+
+    fn precheck(
+        &self,
+        bytes: &[u8],
+        keys: &dyn IssuerKeys,
+        committed: &dyn Fn(&RecordId) -> bool,
+        seen: &mut HashSet<RecordId>,
+    ) -> Result<(SignedRecord, PublicKey, RecordId), AdmitError> {
+        let record = SignedRecord::from_canonical(bytes)?;
+        // The id is the hash of exactly these (canonical) bytes.
+        let id = RecordId(chancery_types::Hash::of(bytes));
+        if self.ids.contains(&id) || committed(&id) || !seen.insert(id) {
+            return Err(AdmitError::Duplicate(id));
+        }
+        let r = &record.record;
+        if !keys.agency_known(&r.issuer) {
+            return Err(AdmitError::UnknownIssuer(r.issuer.clone()));
+        }
+        let max = keys.max_body_bytes();
+        if r.body.len() > max {
+            return Err(AdmitError::BodyTooLarge {
+                len: r.body.len(),
+                max,
+            });
+        }
+        let key =
+            keys.key(&r.issuer, &r.key_id, r.timestamp)
+                .ok_or_else(|| AdmitError::KeyNotValid {
+                    agency: r.issuer.clone(),
+                    key_id: r.key_id,
+                })?;
+        Ok((record, key, id))
+    }
+
+    /// Takes up to `max` records for a block, oldest first.
+    pub fn take(&mut self, max: usize) -> Vec<Admitted> {
+        let n = max.min(self.queue.len());
+        let taken: Vec<Admitted> = self.queue.drain(..n).collect();
+        for a in &taken {
+            self.ids.remove(&a.id);
+            self.bytes -= a.size;
+        }
+        taken
+    }
+
+    /// Forgets records that were committed (by any proposer).
+    pub fn remove_committed(&mut self, ids: &[RecordId]) {
+        let gone: HashSet<&RecordId> = ids.iter().filter(|id| self.ids.contains(id)).collect();
+        if gone.is_empty() {
+            return;
+        }
+        let mut bytes = self.bytes;
+        self.queue.retain(|a| {
+            let keep = !gone.contains(&a.id);
+            if !keep {
+                bytes -= a.size;
+            }
+            keep
+        });
+        self.bytes = bytes;
+        for id in gone {
+            self.ids.remove(id);
+        }
+    }
+}

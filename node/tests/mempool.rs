@@ -1,0 +1,181 @@
+//! Mempool admission: every refusal names its reason, nothing invalid is
+//! queued, bounds give `Full`, blocks are cut oldest first.
+
+use chancery_node::mempool::{AdmitError, IssuerKeys, Limits, Mempool};
+use chancery_types::bounded::{Bytes, List, Text};
+use chancery_types::*;
+
+struct Keys {
+    agency: AgencyId,
+    key: PublicKey,
+}
+
+impl IssuerKeys for Keys {
+    fn agency_known(&self, agency: &AgencyId) -> bool {
+        agency == &self.agency
+    }
+    fn key(&self, agency: &AgencyId, key_id: &KeyId, at: Timestamp) -> Option<PublicKey> {
+        (agency == &self.agency && key_id == &self.key.key_id() && at.0 >= 100).then_some(self.key)
+    }
+    fn max_body_bytes(&self) -> usize {
+        64
+    }
+}
+
+fn setup() -> (SecretKey, Keys, ChainId) {
+    let sk = SecretKey::from_seed(&[7; 32]);
+    let keys = Keys {
+        agency: AgencyId::new("transport").unwrap(),
+        key: sk.public(),
+    };
+    (sk, keys, ChainId(Hash::of(b"chain")))
+}
+
+fn record(sk: &SecretKey, chain: &ChainId, nonce: u64, body: usize, at: u64) -> Vec<u8> {
+    Record {
+        kind: RecordKind::LicenceRevoke,
+        issuer: AgencyId::new("transport").unwrap(),
+        key_id: sk.public().key_id(),
+        subject: Text::new(format!("DL-{nonce}")).unwrap(),
+        body: Bytes::new(vec![b'x'; body]).unwrap(),
+        references: List::default(),
+        timestamp: Timestamp(at),
+        nonce,
+    }
+    .sign(sk, chain)
+    .to_canonical()
+}
+
+fn limits(max_records: usize) -> Limits {
+    Limits {
+        max_records,
+        max_bytes: 1 << 20,
+    }
+}
+
+#[test]
+fn admits_valid_records_and_names_each_refusal() {
+    let (sk, keys, chain) = setup();
+    let mut pool = Mempool::new(chain, limits(100));
+    let good = record(&sk, &chain, 1, 10, 200);
+    let mut bad_sig = record(&sk, &chain, 2, 10, 200);
+    let last = bad_sig.len() - 1;
+    bad_sig[last] ^= 1;
+    let other_chain = record(&sk, &ChainId(Hash::ZERO), 3, 10, 200);
+    let stranger = SecretKey::from_seed(&[9; 32]);
+    let unknown_key = record(&stranger, &chain, 4, 10, 200);
+    let too_big = record(&sk, &chain, 5, 65, 200);
+    let too_early = record(&sk, &chain, 6, 10, 50);
+    let mut trailing = good.clone();
+    trailing.push(0);
+
+    let r = pool.admit(
+        &[
+            good.clone(),
+            bad_sig,
+            other_chain,
+            unknown_key,
+            too_big,
+            too_early,
+            trailing,
+            good.clone(),
+        ],
+        &keys,
+        &|_| false,
+    );
+    assert!(r[0].is_ok());
+    assert!(
+        matches!(r[1], Err(AdmitError::BadSignature(_))),
+        "{:?}",
+        r[1]
+    );
+    assert!(
+        matches!(r[2], Err(AdmitError::BadSignature(_))),
+        "{:?}",
+        r[2]
+    );
+    assert!(
+        matches!(r[3], Err(AdmitError::KeyNotValid { .. })),
+        "{:?}",
+        r[3]
+    );
+    assert!(
+        matches!(r[4], Err(AdmitError::BodyTooLarge { len: 65, max: 64 })),
+        "{:?}",
+        r[4]
+    );
+    assert!(
+        matches!(r[5], Err(AdmitError::KeyNotValid { .. })),
+        "{:?}",
+        r[5]
+    );
+    assert!(
+        matches!(
+            r[6],
+            Err(AdmitError::Decode(DecodeError::TrailingBytes { .. }))
+        ),
+        "{:?}",
+        r[6]
+    );
+    assert!(
+        matches!(r[7], Err(AdmitError::Duplicate(_))),
+        "same batch: {:?}",
+        r[7]
+    );
+    assert_eq!(pool.len(), 1);
+
+    // Resubmission and already-committed records are duplicates.
+    assert!(matches!(
+        pool.admit(&[good.clone()], &keys, &|_| false)[0],
+        Err(AdmitError::Duplicate(_))
+    ));
+    let fresh = record(&sk, &chain, 10, 1, 200);
+    assert!(matches!(
+        pool.admit(&[fresh], &keys, &|_| true)[0],
+        Err(AdmitError::Duplicate(_))
+    ));
+    assert_eq!(pool.len(), 1);
+
+    // The id the mempool reports is the record id.
+    let id = SignedRecord::from_canonical(&good).unwrap().id();
+    assert!(pool.contains(&id));
+}
+
+#[test]
+fn unknown_issuer_is_named() {
+    let (sk, keys, chain) = setup();
+    let mut pool = Mempool::new(chain, limits(10));
+    let mut r = Record::from_canonical(&{
+        let s = SignedRecord::from_canonical(&record(&sk, &chain, 1, 1, 200)).unwrap();
+        s.record.to_canonical()
+    })
+    .unwrap();
+    r.issuer = AgencyId::new("nobody").unwrap();
+    let bytes = r.sign(&sk, &chain).to_canonical();
+    assert_eq!(
+        pool.admit(&[bytes], &keys, &|_| false)[0],
+        Err(AdmitError::UnknownIssuer(AgencyId::new("nobody").unwrap()))
+    );
+}
+
+#[test]
+fn bounds_give_full_and_take_is_fifo() {
+    let (sk, keys, chain) = setup();
+    let mut pool = Mempool::new(chain, limits(3));
+    let recs: Vec<Vec<u8>> = (0..5).map(|n| record(&sk, &chain, n, 1, 200)).collect();
+    let r = pool.admit(&recs, &keys, &|_| false);
+    assert!(r[..3].iter().all(Result::is_ok));
+    assert!(matches!(r[3], Err(AdmitError::Full { records: 3, .. })));
+    assert!(matches!(r[4], Err(AdmitError::Full { .. })));
+
+    let taken = pool.take(2);
+    let ids: Vec<RecordId> = taken.iter().map(|a| a.id).collect();
+    assert_eq!(ids, vec![r[0].clone().unwrap(), r[1].clone().unwrap()]);
+    assert_eq!(pool.len(), 1);
+
+    // Room again: the refused record is admitted now.
+    assert!(pool.admit(&recs[3..4], &keys, &|_| false)[0].is_ok());
+    pool.remove_committed(&[r[2].clone().unwrap()]);
+    assert_eq!(pool.len(), 1);
+    assert_eq!(pool.bytes(), recs[3].len());
+}
