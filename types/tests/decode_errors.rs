@@ -25,7 +25,11 @@ fn oversize_body_is_rejected_before_allocation_with_the_field_named() {
     assert_eq!(&bytes[body_len_at..body_len_at + 8], &2u64.to_le_bytes());
     bytes[body_len_at..body_len_at + 8].copy_from_slice(&(u64::MAX / 2).to_le_bytes());
     match Record::from_canonical(&bytes) {
-        Err(DecodeError::Oversize { field: "bytes", len, max }) => {
+        Err(DecodeError::Oversize {
+            field: "bytes",
+            len,
+            max,
+        }) => {
             assert_eq!(len, u64::MAX / 2);
             assert_eq!(max, limits::MAX_BODY);
         }
@@ -40,7 +44,10 @@ fn trailing_bytes_are_rejected() {
     bytes.extend_from_slice(&[0, 0, 0]);
     assert_eq!(
         Record::from_canonical(&bytes),
-        Err(DecodeError::TrailingBytes { consumed: n, trailing: 3 })
+        Err(DecodeError::TrailingBytes {
+            consumed: n,
+            trailing: 3
+        })
     );
 }
 
@@ -57,7 +64,10 @@ fn truncated_input_is_rejected() {
 fn unknown_enum_tag_is_malformed() {
     let mut bytes = sample_record().to_canonical();
     bytes[0..4].copy_from_slice(&99u32.to_le_bytes());
-    assert!(matches!(Record::from_canonical(&bytes), Err(DecodeError::Malformed { .. })));
+    assert!(matches!(
+        Record::from_canonical(&bytes),
+        Err(DecodeError::Malformed { .. })
+    ));
 }
 
 #[test]
@@ -67,7 +77,10 @@ fn invalid_agency_id_is_non_canonical() {
     bytes[12] = b'T';
     assert!(matches!(
         Record::from_canonical(&bytes),
-        Err(DecodeError::NonCanonical { field: "agency_id", .. })
+        Err(DecodeError::NonCanonical {
+            field: "agency_id",
+            ..
+        })
     ));
 }
 
@@ -77,7 +90,10 @@ fn invalid_utf8_is_non_canonical() {
     let mut bytes = bincode_bytes(&t);
     bytes[8] = 0xff;
     let r: Result<Subject, _> = Subject::from_canonical(&bytes);
-    assert!(matches!(r, Err(DecodeError::NonCanonical { field: "text", .. })), "{r:?}");
+    assert!(
+        matches!(r, Err(DecodeError::NonCanonical { field: "text", .. })),
+        "{r:?}"
+    );
 }
 
 fn bincode_bytes(t: &Text<8>) -> Vec<u8> {
@@ -106,28 +122,46 @@ fn invalid_public_key_is_non_canonical() {
     bytes[0] = 1; // y = 1: the identity, small order
     assert!(matches!(
         PublicKey::from_canonical(&bytes),
-        Err(DecodeError::NonCanonical { field: "public_key", .. })
+        Err(DecodeError::NonCanonical {
+            field: "public_key",
+            ..
+        })
     ));
 }
 
 #[test]
 fn unsorted_certificate_is_non_canonical() {
-    let sig = |v| CertSignature { validator: v, signature: Signature([v as u8; 64]) };
+    let sig = |v| CertSignature {
+        validator: v,
+        signature: Signature([v as u8; 64]),
+    };
     let cert = CommitCertificate {
-        vote: CommitVote { height: 1, view: 0, block_hash: Hash::ZERO },
+        vote: CommitVote {
+            height: 1,
+            view: 0,
+            block_hash: Hash::ZERO,
+        },
         signatures: List::new(vec![sig(2), sig(1)]).unwrap(),
     };
     assert!(matches!(
         CommitCertificate::from_canonical(&cert.to_canonical()),
-        Err(DecodeError::NonCanonical { field: "commit_certificate.signatures", .. })
+        Err(DecodeError::NonCanonical {
+            field: "commit_certificate.signatures",
+            ..
+        })
     ));
-    let dup = CommitCertificate { signatures: List::new(vec![sig(1), sig(1)]).unwrap(), ..cert };
+    let dup = CommitCertificate {
+        signatures: List::new(vec![sig(1), sig(1)]).unwrap(),
+        ..cert
+    };
     assert!(CommitCertificate::from_canonical(&dup.to_canonical()).is_err());
 }
 
 #[test]
 fn oversize_list_is_rejected() {
-    let refs: Vec<RecordId> = (0..=limits::MAX_REFERENCES as u8).map(|i| RecordId(Hash([i; 32]))).collect();
+    let refs: Vec<RecordId> = (0..=limits::MAX_REFERENCES as u8)
+        .map(|i| RecordId(Hash([i; 32])))
+        .collect();
     assert!(List::<RecordId, { limits::MAX_REFERENCES }>::new(refs).is_err());
     let mut bytes = sample_record().to_canonical();
     // references length follows the 2-byte body
@@ -135,7 +169,11 @@ fn oversize_list_is_rejected() {
     bytes[refs_len_at..refs_len_at + 8].copy_from_slice(&17u64.to_le_bytes());
     assert!(matches!(
         Record::from_canonical(&bytes),
-        Err(DecodeError::Oversize { field: "list", len: 17, max: 16 })
+        Err(DecodeError::Oversize {
+            field: "list",
+            len: 17,
+            max: 16
+        })
     ));
 }
 
@@ -161,5 +199,26 @@ fn huge_claimed_length_never_allocates_or_panics() {
     .to_canonical()
     .len();
     bytes[header_len..header_len + 8].copy_from_slice(&u64::MAX.to_le_bytes());
-    assert!(matches!(Block::from_canonical(&bytes), Err(DecodeError::Oversize { .. })));
+    assert!(matches!(
+        Block::from_canonical(&bytes),
+        Err(DecodeError::Oversize { .. })
+    ));
+}
+
+/// The worked example in docs/PROOFS.md §3, byte for byte.
+#[test]
+fn documented_record_layout_is_exact() {
+    let mut want = Vec::new();
+    want.extend_from_slice(&2u32.to_le_bytes());
+    want.extend_from_slice(&9u64.to_le_bytes());
+    want.extend_from_slice(b"transport");
+    want.extend_from_slice(&[1u8; 16]);
+    want.extend_from_slice(&4u64.to_le_bytes());
+    want.extend_from_slice(b"DL-1");
+    want.extend_from_slice(&2u64.to_le_bytes());
+    want.extend_from_slice(b"{}");
+    want.extend_from_slice(&0u64.to_le_bytes());
+    want.extend_from_slice(&5u64.to_le_bytes());
+    want.extend_from_slice(&9u64.to_le_bytes());
+    assert_eq!(sample_record().to_canonical(), want);
 }
