@@ -126,7 +126,7 @@ fn admits_valid_records_and_names_each_refusal() {
 
     // Resubmission and already-committed records are duplicates.
     assert!(matches!(
-        pool.admit(&[good.clone()], &keys, &|_| false)[0],
+        pool.admit(std::slice::from_ref(&good), &keys, &|_| false)[0],
         Err(AdmitError::Duplicate(_))
     ));
     let fresh = record(&sk, &chain, 10, 1, 200);

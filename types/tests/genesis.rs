@@ -86,12 +86,20 @@ fn validation_names_the_bad_entry() {
     let mut a = g.agencies.clone().into_vec();
     a.push(a[0].clone());
     g.agencies = List::new(a).unwrap();
-    assert_eq!(g.validate(), Err(GenesisError::DuplicateAgency(AgencyId::new("transport").unwrap())));
+    assert_eq!(
+        g.validate(),
+        Err(GenesisError::DuplicateAgency(
+            AgencyId::new("transport").unwrap()
+        ))
+    );
 
     let mut g = genesis();
     g.agencies = List::new(g.agencies[..1].to_vec()).unwrap();
     g.policy.permissions = List::new(g.policy.permissions[..1].to_vec()).unwrap();
-    assert!(matches!(g.validate(), Err(GenesisError::ValidatorAgencyUnknown { index: 1, .. })));
+    assert!(matches!(
+        g.validate(),
+        Err(GenesisError::ValidatorAgencyUnknown { index: 1, .. })
+    ));
 
     let mut g = genesis();
     g.policy.max_body_bytes = 0;
@@ -106,12 +114,17 @@ fn validation_names_the_bad_entry() {
     let k = a[0].issuer_keys[0].clone();
     a[1].issuer_keys = List::new(vec![k]).unwrap();
     g.agencies = List::new(a).unwrap();
-    assert!(matches!(g.validate(), Err(GenesisError::DuplicateIssuerKey { .. })));
+    assert!(matches!(
+        g.validate(),
+        Err(GenesisError::DuplicateIssuerKey { .. })
+    ));
 }
 
 #[test]
 fn bad_json_names_the_problem() {
-    let json = genesis().to_json().replace("\"transport\"", "\"Transport!\"");
+    let json = genesis()
+        .to_json()
+        .replace("\"transport\"", "\"Transport!\"");
     let err = Genesis::from_json(&json).unwrap_err().to_string();
     assert!(err.contains("invalid agency id \"Transport!\""), "{err}");
     let err = Genesis::from_json("{").unwrap_err().to_string();
@@ -139,10 +152,19 @@ fn record_signature_binds_record_and_chain() {
     };
     let signed = record.clone().sign(&issuer, &chain);
     assert_eq!(signed.verify(&issuer.public(), &chain), Ok(()));
-    assert!(signed.verify(&issuer.public(), &ChainId(Hash::ZERO)).is_err());
+    assert!(
+        signed
+            .verify(&issuer.public(), &ChainId(Hash::ZERO))
+            .is_err()
+    );
     let mut tampered = signed.clone();
     tampered.record.nonce = 1;
     assert!(tampered.verify(&issuer.public(), &chain).is_err());
     assert_ne!(tampered.id(), signed.id());
-    assert_eq!(signed.id(), SignedRecord::from_canonical(&signed.to_canonical()).unwrap().id());
+    assert_eq!(
+        signed.id(),
+        SignedRecord::from_canonical(&signed.to_canonical())
+            .unwrap()
+            .id()
+    );
 }

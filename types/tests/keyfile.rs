@@ -3,7 +3,9 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 
-use chancery_types::crypto::keyfile::{KeyFileError, read_public_key, read_secret_key, write_public_key, write_secret_key};
+use chancery_types::crypto::keyfile::{
+    KeyFileError, read_public_key, read_secret_key, write_public_key, write_secret_key,
+};
 use chancery_types::crypto::keys::SecretKey;
 
 #[test]
@@ -26,7 +28,10 @@ fn refuses_to_overwrite_a_key() {
     let path = dir.path().join("k");
     write_secret_key(&path, &SecretKey::generate()).unwrap();
     let first = fs::read(&path).unwrap();
-    assert!(matches!(write_secret_key(&path, &SecretKey::generate()), Err(KeyFileError::Exists { .. })));
+    assert!(matches!(
+        write_secret_key(&path, &SecretKey::generate()),
+        Err(KeyFileError::Exists { .. })
+    ));
     assert_eq!(fs::read(&path).unwrap(), first, "existing key was modified");
 }
 
@@ -46,7 +51,10 @@ fn world_readable_file_is_refused() {
     for mode in [0o644, 0o640, 0o604, 0o660] {
         fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
         let err = read_secret_key(&path).unwrap_err();
-        assert!(matches!(err, KeyFileError::TooOpen { mode: m, .. } if m == mode), "{err}");
+        assert!(
+            matches!(err, KeyFileError::TooOpen { mode: m, .. } if m == mode),
+            "{err}"
+        );
     }
 }
 
@@ -56,9 +64,18 @@ fn corrupt_files_are_named_corrupt() {
     let cases = [
         ("not json", "hello"),
         ("binary", "\u{0}\u{1}"),
-        ("bad secret", r#"{"type":"chancery-ed25519-secret-key","public":"00","secret":"zz"}"#),
-        ("missing secret", r#"{"type":"chancery-ed25519-secret-key","public":"00"}"#),
-        ("unknown field", r#"{"type":"chancery-ed25519-secret-key","public":"00","secret":"00","x":1}"#),
+        (
+            "bad secret",
+            r#"{"type":"chancery-ed25519-secret-key","public":"00","secret":"zz"}"#,
+        ),
+        (
+            "missing secret",
+            r#"{"type":"chancery-ed25519-secret-key","public":"00"}"#,
+        ),
+        (
+            "unknown field",
+            r#"{"type":"chancery-ed25519-secret-key","public":"00","secret":"00","x":1}"#,
+        ),
     ];
     for (i, (what, text)) in cases.iter().enumerate() {
         let path = dir.path().join(format!("k{i}"));
@@ -71,7 +88,10 @@ fn corrupt_files_are_named_corrupt() {
     let path = dir.path().join("raw");
     fs::write(&path, [0xff, 0xfe, 0x00]).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o600)).unwrap();
-    assert!(matches!(read_secret_key(&path), Err(KeyFileError::Corrupt { .. })));
+    assert!(matches!(
+        read_secret_key(&path),
+        Err(KeyFileError::Corrupt { .. })
+    ));
 }
 
 #[test]
@@ -84,7 +104,10 @@ fn edited_public_half_is_detected() {
     let public = SecretKey::from_seed(&[1; 32]).public().to_hex();
     fs::write(&path, text.replace(&public, &other)).unwrap();
     let err = read_secret_key(&path).unwrap_err();
-    assert!(matches!(err, KeyFileError::Corrupt { ref reason, .. } if reason.contains("does not match")), "{err}");
+    assert!(
+        matches!(err, KeyFileError::Corrupt { ref reason, .. } if reason.contains("does not match")),
+        "{err}"
+    );
 }
 
 #[test]

@@ -43,7 +43,10 @@ fn check<T: Canonical + PartialEq + std::fmt::Debug>(
     let mut longer = bytes.clone();
     longer.push(0);
     prop_assert!(
-        matches!(T::from_canonical(&longer), Err(DecodeError::TrailingBytes { trailing: 1, .. })),
+        matches!(
+            T::from_canonical(&longer),
+            Err(DecodeError::TrailingBytes { trailing: 1, .. })
+        ),
         "trailing byte accepted"
     );
     Ok(())
@@ -77,7 +80,11 @@ roundtrip!(exec_result, ExecResult, st::exec_result());
 roundtrip!(log_entry, LogEntry, st::log_entry());
 roundtrip!(block, Block, st::block());
 roundtrip!(commit_vote, CommitVote, st::commit_vote());
-roundtrip!(commit_certificate, CommitCertificate, st::commit_certificate());
+roundtrip!(
+    commit_certificate,
+    CommitCertificate,
+    st::commit_certificate()
+);
 roundtrip!(validator, Validator, st::validator());
 roundtrip!(validator_set, ValidatorSet, st::validator_set());
 roundtrip!(issuer_key, IssuerKey, st::issuer_key());
@@ -118,4 +125,3 @@ never_panics!(
     ValidatorSet,
     Genesis
 );
-
