@@ -13,6 +13,10 @@
 //! - [`config`]: the TOML configuration, validated, with typed errors.
 //! - [`mempool`]: admission (decode, bounds, issuer keys, batch signature
 //!   check, duplicates) and the bounded queue blocks are cut from.
+//! - [`runtime`]: the task that drives the consensus replica and carries
+//!   out its actions (persist before send, proposals, validation, commits,
+//!   block sync).
+//! - [`wire`]: the frames validators exchange.
 //! - [`p2p`]: libp2p transport between validators (validator-only
 //!   connections, connection limits, length-prefixed frames).
 //!
@@ -22,3 +26,5 @@
 pub mod config;
 pub mod mempool;
 pub mod p2p;
+pub mod runtime;
+pub mod wire;

@@ -31,7 +31,12 @@ pub fn workload(net: &Network, now: Timestamp, nonce: u64) -> Result<Vec<Step>> 
     let tax = agency(net, "tax")?;
     let year = 365 * 24 * 3600 * 1000;
     let mut steps = Vec::new();
-    let mut add = |title: String, a: &crate::genesis::AgencyKeys, kind: RecordKind, subject: String, body: &str| -> Result<()> {
+    let mut add = |title: String,
+                   a: &crate::genesis::AgencyKeys,
+                   kind: RecordKind,
+                   subject: String,
+                   body: &str|
+     -> Result<()> {
         let record = Record {
             kind,
             issuer: a.id.clone(),
@@ -60,7 +65,10 @@ pub fn workload(net: &Network, now: Timestamp, nonce: u64) -> Result<Vec<Step>> 
             },
             subject,
             // Personal data stays off-chain: only a hash of the holder record.
-            &format!(r#"{{"holder_ref":"{}"}}"#, Hash::of(format!("holder {n}").as_bytes())),
+            &format!(
+                r#"{{"holder_ref":"{}"}}"#,
+                Hash::of(format!("holder {n}").as_bytes())
+            ),
         )?;
     }
     let grant = format!("GRANT-{nonce}-1");

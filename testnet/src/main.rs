@@ -72,12 +72,21 @@ fn up(net: &genesis::Network) -> Result<()> {
         .map(|s| {
             net.genesis
                 .agency(&s.record.record.issuer)
-                .and_then(|a| a.issuer_keys.iter().find(|k| k.key_id() == s.record.record.key_id))
+                .and_then(|a| {
+                    a.issuer_keys
+                        .iter()
+                        .find(|k| k.key_id() == s.record.record.key_id)
+                })
                 .map(|k| k.public)
-                .ok_or_else(|| anyhow::anyhow!("issuer key of {} not in genesis", s.record.record.issuer))
+                .ok_or_else(|| {
+                    anyhow::anyhow!("issuer key of {} not in genesis", s.record.record.issuer)
+                })
         })
         .collect::<Result<_>>()?;
-    let messages: Vec<Vec<u8>> = steps.iter().map(|s| s.record.signing_bytes(&chain)).collect();
+    let messages: Vec<Vec<u8>> = steps
+        .iter()
+        .map(|s| s.record.signing_bytes(&chain))
+        .collect();
     let items: Vec<BatchItem<'_>> = steps
         .iter()
         .zip(&keys)
@@ -94,7 +103,12 @@ fn up(net: &genesis::Network) -> Result<()> {
             Ok(()) => "signature ok".to_string(),
             Err(e) => format!("REJECTED: {e}"),
         };
-        println!("  {:<64} {}  {}", step.title, step.record.id().0.short(), verdict);
+        println!(
+            "  {:<64} {}  {}",
+            step.title,
+            step.record.id().0.short(),
+            verdict
+        );
     }
     if results.iter().any(Result::is_err) {
         anyhow::bail!("a demo record failed verification");

@@ -31,7 +31,10 @@ impl<const MAX: usize> Bytes<MAX> {
     /// Wraps `v` if it fits.
     pub fn new(v: Vec<u8>) -> Result<Self, TooLong> {
         if v.len() > MAX {
-            return Err(TooLong { len: v.len(), max: MAX });
+            return Err(TooLong {
+                len: v.len(),
+                max: MAX,
+            });
         }
         Ok(Bytes(v))
     }
@@ -113,7 +116,10 @@ impl<const MAX: usize> Text<MAX> {
     pub fn new(s: impl Into<String>) -> Result<Self, TooLong> {
         let s = s.into();
         if s.len() > MAX {
-            return Err(TooLong { len: s.len(), max: MAX });
+            return Err(TooLong {
+                len: s.len(),
+                max: MAX,
+            });
         }
         Ok(Text(s))
     }
@@ -186,7 +192,10 @@ impl<T, const MAX: usize> List<T, MAX> {
     /// Wraps `v` if it fits.
     pub fn new(v: Vec<T>) -> Result<Self, TooLong> {
         if v.len() > MAX {
-            return Err(TooLong { len: v.len(), max: MAX });
+            return Err(TooLong {
+                len: v.len(),
+                max: MAX,
+            });
         }
         Ok(List(v))
     }

@@ -57,7 +57,9 @@ pub struct CommitCertificate {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CertificateError {
     /// Signatures are not strictly sorted by validator index.
-    #[error("certificate signatures are not sorted by validator index without repeats (at position {position})")]
+    #[error(
+        "certificate signatures are not sorted by validator index without repeats (at position {position})"
+    )]
     Unsorted {
         /// Position of the first out-of-order entry.
         position: usize,

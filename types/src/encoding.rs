@@ -16,7 +16,7 @@
 //! their typed error there before bincode unwinds, so callers get
 //! [`DecodeError::Oversize`] naming the field, not a string.
 
-use bincode::config::{Configuration, Fixint, LittleEndian, Limit};
+use bincode::config::{Configuration, Fixint, Limit, LittleEndian};
 use bincode::de::Decoder;
 use bincode::enc::Encoder;
 use bincode::error::{DecodeError as BinDecodeError, EncodeError};

@@ -161,7 +161,10 @@ pub enum GenesisError {
 impl Genesis {
     /// The chain id: `blake3("chancery/v1/chain-id" 0x00 ‖ canonical genesis)`.
     pub fn chain_id(&self) -> ChainId {
-        ChainId(Hash::of_parts(&[b"chancery/v1/chain-id\0", &self.to_canonical()]))
+        ChainId(Hash::of_parts(&[
+            b"chancery/v1/chain-id\0",
+            &self.to_canonical(),
+        ]))
     }
 
     /// The agency with this id.

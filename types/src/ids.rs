@@ -17,7 +17,20 @@ use crate::limits;
 
 /// The id of a chain: a hash of its genesis (see `Genesis::chain_id`).
 /// Every signature covers it, so nothing signed for one chain is valid on another.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Encode, Decode, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Encode,
+    Decode,
+    Serialize,
+    Deserialize,
+)]
 #[bincode(decode_context = "DecodeCtx")]
 #[serde(transparent)]
 pub struct ChainId(pub Hash);
@@ -35,7 +48,20 @@ impl fmt::Display for ChainId {
 }
 
 /// The id of a record: blake3 of the canonical encoding of the signed record.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Encode, Decode, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Encode,
+    Decode,
+    Serialize,
+    Deserialize,
+)]
 #[bincode(decode_context = "DecodeCtx")]
 #[serde(transparent)]
 pub struct RecordId(pub Hash);
@@ -60,7 +86,21 @@ impl FromStr for RecordId {
 }
 
 /// Milliseconds since the Unix epoch (UTC).
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Debug, Encode, Decode, Serialize, Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Default,
+    Debug,
+    Encode,
+    Decode,
+    Serialize,
+    Deserialize,
+)]
 #[bincode(decode_context = "DecodeCtx")]
 #[serde(transparent)]
 pub struct Timestamp(pub u64);
@@ -110,8 +150,7 @@ impl AgencyId {
         !s.is_empty()
             && s.len() <= limits::MAX_AGENCY_ID
             && s.as_bytes()[0].is_ascii_lowercase()
-            && s
-                .bytes()
+            && s.bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
     }
 

@@ -35,7 +35,10 @@
 //!   and consistency proofs, `records_root`.
 //! - [`state_proof`]: state tree keys, statuses, membership / non-membership proofs.
 //! - `testing` (feature `testing`): proptest strategies for every type.
-#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod block;
 pub mod bounded;

@@ -89,16 +89,26 @@ pub fn record_kind() -> impl Strategy<Value = RecordKind> {
         Just(RecordKind::LicenceSuspend),
         Just(RecordKind::LicenceReinstate),
         Just(RecordKind::LicenceRevoke),
-        (agency_id(), text(), text(), text(), timestamp(), timestamp()).prop_map(
-            |(grantee, dataset, purpose, scope, valid_from, valid_until)| RecordKind::GrantCreate {
-                grantee,
-                dataset,
-                purpose,
-                scope,
-                valid_from,
-                valid_until,
-            }
-        ),
+        (
+            agency_id(),
+            text(),
+            text(),
+            text(),
+            timestamp(),
+            timestamp()
+        )
+            .prop_map(
+                |(grantee, dataset, purpose, scope, valid_from, valid_until)| {
+                    RecordKind::GrantCreate {
+                        grantee,
+                        dataset,
+                        purpose,
+                        scope,
+                        valid_from,
+                        valid_until,
+                    }
+                }
+            ),
         Just(RecordKind::GrantRevoke),
         (text(), text()).prop_map(|(grant, dataset)| RecordKind::AccessLog { grant, dataset }),
     ]
@@ -135,13 +145,36 @@ pub fn signed_record() -> impl Strategy<Value = SignedRecord> {
 
 pub fn header() -> impl Strategy<Value = BlockHeader> {
     (
-        (chain_id(), any::<u64>(), any::<u64>(), hash(), timestamp(), any::<u16>()),
-        (hash(), any::<u32>(), any::<u64>(), hash(), any::<u64>(), hash(), hash()),
+        (
+            chain_id(),
+            any::<u64>(),
+            any::<u64>(),
+            hash(),
+            timestamp(),
+            any::<u16>(),
+        ),
+        (
+            hash(),
+            any::<u32>(),
+            any::<u64>(),
+            hash(),
+            any::<u64>(),
+            hash(),
+            hash(),
+        ),
     )
         .prop_map(
             |(
                 (chain_id, height, view, parent, timestamp, proposer),
-                (records_root, record_count, exec_height, log_root, log_size, state_root, validator_set_hash),
+                (
+                    records_root,
+                    record_count,
+                    exec_height,
+                    log_root,
+                    log_size,
+                    state_root,
+                    validator_set_hash,
+                ),
             )| BlockHeader {
                 chain_id,
                 height,
@@ -205,9 +238,11 @@ pub fn commit_vote() -> impl Strategy<Value = CommitVote> {
 }
 
 pub fn commit_certificate() -> impl Strategy<Value = CommitCertificate> {
-    (commit_vote(), proptest::collection::btree_map(any::<u16>(), signature(), 0..6)).prop_filter_map(
-        "fits",
-        |(vote, sigs)| {
+    (
+        commit_vote(),
+        proptest::collection::btree_map(any::<u16>(), signature(), 0..6),
+    )
+        .prop_filter_map("fits", |(vote, sigs)| {
             let signatures = sigs
                 .into_iter()
                 .map(|(validator, signature)| CertSignature {
@@ -219,8 +254,7 @@ pub fn commit_certificate() -> impl Strategy<Value = CommitCertificate> {
                 vote,
                 signatures: List::new(signatures).ok()?,
             })
-        },
-    )
+        })
 }
 
 pub fn validator() -> impl Strategy<Value = Validator> {
@@ -279,16 +313,24 @@ pub fn policy() -> impl Strategy<Value = Policy> {
 
 /// Any genesis, valid or not as a chain (structure only).
 pub fn genesis_any() -> impl Strategy<Value = Genesis> {
-    (text(), timestamp(), list(agency(), 3), validator_set(), policy(), 1u64..=64).prop_map(
-        |(chain_name, genesis_time, agencies, validators, policy, execution_lag)| Genesis {
-            chain_name,
-            genesis_time,
-            agencies,
-            validators,
-            policy,
-            params: ChainParams { execution_lag },
-        },
+    (
+        text(),
+        timestamp(),
+        list(agency(), 3),
+        validator_set(),
+        policy(),
+        1u64..=64,
     )
+        .prop_map(
+            |(chain_name, genesis_time, agencies, validators, policy, execution_lag)| Genesis {
+                chain_name,
+                genesis_time,
+                agencies,
+                validators,
+                policy,
+                params: ChainParams { execution_lag },
+            },
+        )
 }
 
 /// A genesis that passes `validate()`: every validator's and permission's
@@ -302,56 +344,59 @@ pub fn genesis() -> impl Strategy<Value = Genesis> {
         1u32..=crate::limits::MAX_BODY as u32,
         any::<bool>(),
     )
-        .prop_filter_map("valid", |(chain_name, genesis_time, validators, extra, max_body_bytes, grant)| {
-            let mut agencies: Vec<Agency> = Vec::new();
-            let mut ids = std::collections::BTreeSet::new();
-            for (i, v) in validators.validators().iter().enumerate() {
-                if ids.insert(v.agency.clone()) {
-                    agencies.push(Agency {
-                        id: v.agency.clone(),
-                        name: Text::new(format!("Agency {i}")).ok()?,
-                        admin_key: SecretKey::from_seed(&[i as u8 + 1; 32]).public(),
-                        issuer_keys: List::default(),
-                    });
+        .prop_filter_map(
+            "valid",
+            |(chain_name, genesis_time, validators, extra, max_body_bytes, grant)| {
+                let mut agencies: Vec<Agency> = Vec::new();
+                let mut ids = std::collections::BTreeSet::new();
+                for (i, v) in validators.validators().iter().enumerate() {
+                    if ids.insert(v.agency.clone()) {
+                        agencies.push(Agency {
+                            id: v.agency.clone(),
+                            name: Text::new(format!("Agency {i}")).ok()?,
+                            admin_key: SecretKey::from_seed(&[i as u8 + 1; 32]).public(),
+                            issuer_keys: List::default(),
+                        });
+                    }
                 }
-            }
-            for a in extra {
-                if ids.insert(a.id.clone()) {
-                    agencies.push(a);
+                for a in extra {
+                    if ids.insert(a.id.clone()) {
+                        agencies.push(a);
+                    }
                 }
-            }
-            let permissions = agencies
-                .iter()
-                .map(|a| Permission {
-                    agency: a.id.clone(),
-                    licence_classes: List::default(),
-                    may_grant: grant,
-                    may_log_access: !grant,
-                })
-                .collect();
-            let g = Genesis {
-                chain_name,
-                genesis_time,
-                agencies: List::new(agencies).ok()?,
-                validators,
-                policy: Policy {
-                    max_body_bytes,
-                    permissions: List::new(permissions).ok()?,
-                },
-                params: ChainParams::default(),
-            };
-            g.validate().ok()?;
-            Some(g)
-        })
+                let permissions = agencies
+                    .iter()
+                    .map(|a| Permission {
+                        agency: a.id.clone(),
+                        licence_classes: List::default(),
+                        may_grant: grant,
+                        may_log_access: !grant,
+                    })
+                    .collect();
+                let g = Genesis {
+                    chain_name,
+                    genesis_time,
+                    agencies: List::new(agencies).ok()?,
+                    validators,
+                    policy: Policy {
+                        max_body_bytes,
+                        permissions: List::new(permissions).ok()?,
+                    },
+                    params: ChainParams::default(),
+                };
+                g.validate().ok()?;
+                Some(g)
+            },
+        )
 }
 
 pub fn log_entry() -> impl Strategy<Value = crate::block::LogEntry> {
-    (record_id(), any::<u64>(), timestamp(), exec_result()).prop_map(|(record, height, timestamp, result)| {
-        crate::block::LogEntry {
+    (record_id(), any::<u64>(), timestamp(), exec_result()).prop_map(
+        |(record, height, timestamp, result)| crate::block::LogEntry {
             record,
             height,
             timestamp,
             result,
-        }
-    })
+        },
+    )
 }

@@ -8,7 +8,9 @@ use sha2::{Digest, Sha512};
 
 use super::batch::{BatchItem, verify_batch};
 use super::keys::{PublicKey, PublicKeyError, SecretKey};
-use super::signature::{Domain, Signature, SignatureError, signing_bytes, verify, verify_raw, verify_with_key_bytes};
+use super::signature::{
+    Domain, Signature, SignatureError, signing_bytes, verify, verify_raw, verify_with_key_bytes,
+};
 use crate::hash::Hash;
 
 const MSG: &[u8] = b"chancery test message";
@@ -18,7 +20,11 @@ fn key(n: u8) -> SecretKey {
 }
 
 /// Single and batch verdicts for one signature under raw key bytes.
-fn both(key_bytes: &[u8; 32], msg: &[u8], sig: &Signature) -> (Result<(), SignatureError>, Result<(), SignatureError>) {
+fn both(
+    key_bytes: &[u8; 32],
+    msg: &[u8],
+    sig: &Signature,
+) -> (Result<(), SignatureError>, Result<(), SignatureError>) {
     let single = verify_with_key_bytes(key_bytes, msg, sig);
     let batch = match PublicKey::from_bytes(key_bytes) {
         Err(e) => Err(SignatureError::BadKey(e)),
@@ -30,19 +36,39 @@ fn both(key_bytes: &[u8; 32], msg: &[u8], sig: &Signature) -> (Result<(), Signat
             let s1 = k1.sign_raw(b"one");
             let s2 = k2.sign_raw(b"two");
             let items = [
-                BatchItem { key: &p1, message: b"one", signature: &s1 },
-                BatchItem { key: &pk, message: msg, signature: sig },
-                BatchItem { key: &p2, message: b"two", signature: &s2 },
+                BatchItem {
+                    key: &p1,
+                    message: b"one",
+                    signature: &s1,
+                },
+                BatchItem {
+                    key: &pk,
+                    message: msg,
+                    signature: sig,
+                },
+                BatchItem {
+                    key: &p2,
+                    message: b"two",
+                    signature: &s2,
+                },
             ];
             let r = verify_batch(&items);
-            assert!(r[0].is_ok() && r[2].is_ok(), "honest neighbours must pass: {r:?}");
+            assert!(
+                r[0].is_ok() && r[2].is_ok(),
+                "honest neighbours must pass: {r:?}"
+            );
             r[1]
         }
     };
     (single, batch)
 }
 
-fn assert_same(key_bytes: &[u8; 32], msg: &[u8], sig: &Signature, expect: Result<(), SignatureError>) {
+fn assert_same(
+    key_bytes: &[u8; 32],
+    msg: &[u8],
+    sig: &Signature,
+    expect: Result<(), SignatureError>,
+) {
     let (single, batch) = both(key_bytes, msg, sig);
     assert_eq!(single, expect, "single path");
     assert_eq!(batch, expect, "batch path");
@@ -62,7 +88,10 @@ fn small_order_public_key_is_rejected_on_both_paths() {
     for t in EIGHT_TORSION.iter() {
         let bytes = t.compress().to_bytes();
         let (single, batch) = both(&bytes, MSG, &sig);
-        assert!(single.is_err() && batch.is_err(), "small-order key accepted");
+        assert!(
+            single.is_err() && batch.is_err(),
+            "small-order key accepted"
+        );
         assert_eq!(single, batch);
     }
     // The identity point as key with a signature that satisfies the equation
@@ -73,7 +102,12 @@ fn small_order_public_key_is_rejected_on_both_paths() {
     let mut forged = [0u8; 64];
     forged[..32].copy_from_slice(&r);
     forged[32..].copy_from_slice(s.as_bytes());
-    assert_same(&identity, MSG, &Signature(forged), Err(SignatureError::BadKey(PublicKeyError::SmallOrder)));
+    assert_same(
+        &identity,
+        MSG,
+        &Signature(forged),
+        Err(SignatureError::BadKey(PublicKeyError::SmallOrder)),
+    );
 }
 
 #[test]
@@ -82,8 +116,8 @@ fn non_canonical_s_is_rejected_on_both_paths() {
     let sig = k.sign_raw(MSG);
     // S + ℓ still fits in 32 bytes and is congruent to S.
     let ell: [u8; 32] = [
-        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
-        0, 0, 0, 0, 0, 0x10,
+        0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde,
+        0x14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x10,
     ];
     let mut s = [0u8; 32];
     let mut carry = 0u16;
@@ -94,7 +128,12 @@ fn non_canonical_s_is_rejected_on_both_paths() {
     }
     let mut bad = sig;
     bad.0[32..].copy_from_slice(&s);
-    assert_same(k.public().as_bytes(), MSG, &bad, Err(SignatureError::NonCanonicalS));
+    assert_same(
+        k.public().as_bytes(),
+        MSG,
+        &bad,
+        Err(SignatureError::NonCanonicalS),
+    );
 }
 
 /// Encodings with y ≥ p of points that exist and are not of small order.
@@ -116,13 +155,21 @@ fn non_canonical_points() -> Vec<[u8; 32]> {
 #[test]
 fn non_canonical_r_is_rejected_on_both_paths() {
     let points = non_canonical_points();
-    assert!(!points.is_empty(), "need at least one non-canonical encoding to test");
+    assert!(
+        !points.is_empty(),
+        "need at least one non-canonical encoding to test"
+    );
     let k = key(4);
     let sig = k.sign_raw(MSG);
     for r in points {
         let mut bad = sig;
         bad.0[..32].copy_from_slice(&r);
-        assert_same(k.public().as_bytes(), MSG, &bad, Err(SignatureError::NonCanonicalR));
+        assert_same(
+            k.public().as_bytes(),
+            MSG,
+            &bad,
+            Err(SignatureError::NonCanonicalR),
+        );
     }
 }
 
@@ -131,7 +178,12 @@ fn non_canonical_key_encoding_is_rejected_on_both_paths() {
     let k = key(5);
     let sig = k.sign_raw(MSG);
     for a in non_canonical_points() {
-        assert_same(&a, MSG, &sig, Err(SignatureError::BadKey(PublicKeyError::NonCanonical)));
+        assert_same(
+            &a,
+            MSG,
+            &sig,
+            Err(SignatureError::BadKey(PublicKeyError::NonCanonical)),
+        );
     }
 }
 
@@ -142,14 +194,24 @@ fn small_order_r_is_rejected_on_both_paths() {
     for t in EIGHT_TORSION.iter() {
         let mut bad = sig;
         bad.0[..32].copy_from_slice(&t.compress().to_bytes());
-        assert_same(k.public().as_bytes(), MSG, &bad, Err(SignatureError::SmallOrderR));
+        assert_same(
+            k.public().as_bytes(),
+            MSG,
+            &bad,
+            Err(SignatureError::SmallOrderR),
+        );
     }
 }
 
 #[test]
 fn signature_by_another_key_is_rejected_on_both_paths() {
     let sig = key(7).sign_raw(MSG);
-    assert_same(key(8).public().as_bytes(), MSG, &sig, Err(SignatureError::Mismatch));
+    assert_same(
+        key(8).public().as_bytes(),
+        MSG,
+        &sig,
+        Err(SignatureError::Mismatch),
+    );
 }
 
 #[test]
@@ -195,8 +257,13 @@ fn mixed_order_r_gets_the_same_answer_on_both_paths() {
         sig[32..].copy_from_slice(s.as_bytes());
         let sig = Signature(sig);
         assert_same(pk.as_bytes(), MSG, &sig, Ok(()));
-        let dalek = ed25519_dalek::VerifyingKey::from_bytes(pk.as_bytes()).unwrap_or_else(|_| unreachable!());
-        assert!(dalek.verify_strict(MSG, &ed25519_dalek::Signature::from_bytes(&sig.0)).is_err());
+        let dalek = ed25519_dalek::VerifyingKey::from_bytes(pk.as_bytes())
+            .unwrap_or_else(|_| unreachable!());
+        assert!(
+            dalek
+                .verify_strict(MSG, &ed25519_dalek::Signature::from_bytes(&sig.0))
+                .is_err()
+        );
     }
 }
 
@@ -204,17 +271,27 @@ fn mixed_order_r_gets_the_same_answer_on_both_paths() {
 fn batch_names_exactly_the_bad_signatures() {
     let keys: Vec<SecretKey> = (20..40).map(key).collect();
     let pks: Vec<PublicKey> = keys.iter().map(|k| k.public()).collect();
-    let msgs: Vec<Vec<u8>> = (0..20).map(|i| format!("message {i}").into_bytes()).collect();
+    let msgs: Vec<Vec<u8>> = (0..20)
+        .map(|i| format!("message {i}").into_bytes())
+        .collect();
     let mut sigs: Vec<Signature> = keys.iter().zip(&msgs).map(|(k, m)| k.sign_raw(m)).collect();
     sigs[3].0[5] ^= 1;
     sigs[17] = keys[0].sign_raw(&msgs[17]);
     let items: Vec<BatchItem<'_>> = (0..20)
-        .map(|i| BatchItem { key: &pks[i], message: &msgs[i], signature: &sigs[i] })
+        .map(|i| BatchItem {
+            key: &pks[i],
+            message: &msgs[i],
+            signature: &sigs[i],
+        })
         .collect();
     let results = verify_batch(&items);
     for (i, r) in results.iter().enumerate() {
         assert_eq!(r.is_err(), i == 3 || i == 17, "item {i}: {r:?}");
-        assert_eq!(*r, verify_raw(&pks[i], &msgs[i], &sigs[i]), "item {i} differs from single path");
+        assert_eq!(
+            *r,
+            verify_raw(&pks[i], &msgs[i], &sigs[i]),
+            "item {i} differs from single path"
+        );
     }
 }
 
@@ -227,15 +304,24 @@ fn signatures_do_not_cross_domains_or_chains() {
     for d in Domain::ALL {
         let sig = k.sign(d, &chain, MSG);
         assert_eq!(verify(&pk, d, &chain, MSG, &sig), Ok(()));
-        assert!(verify(&pk, d, &other_chain, MSG, &sig).is_err(), "{d:?} crossed chains");
+        assert!(
+            verify(&pk, d, &other_chain, MSG, &sig).is_err(),
+            "{d:?} crossed chains"
+        );
         for other in Domain::ALL.into_iter().filter(|o| *o != d) {
-            assert!(verify(&pk, other, &chain, MSG, &sig).is_err(), "{d:?} verified as {other:?}");
+            assert!(
+                verify(&pk, other, &chain, MSG, &sig).is_err(),
+                "{d:?} verified as {other:?}"
+            );
         }
     }
     // No tag is a prefix of another (with the 0x00 separator, none can collide).
     for a in Domain::ALL {
         for b in Domain::ALL.into_iter().filter(|b| *b != a) {
-            assert!(!signing_bytes(b, &chain, b"").starts_with(&signing_bytes(a, &chain, b"")[..a.tag().len() + 1]));
+            assert!(
+                !signing_bytes(b, &chain, b"")
+                    .starts_with(&signing_bytes(a, &chain, b"")[..a.tag().len() + 1])
+            );
         }
     }
 }

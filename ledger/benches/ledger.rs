@@ -1,0 +1,161 @@
+//! Ledger benchmarks: commit throughput (1,000-record blocks, one synced
+//! RocksDB batch per block), inclusion-proof generation and verification,
+//! and state-tree update cost per record.
+//!
+//! `cargo bench -p chancery-ledger`. Signatures are marked as verified at
+//! admission, so the commit figures are for the store and execution alone.
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chancery_ledger::smt::Smt;
+use chancery_ledger::{KvStore, Ledger};
+use chancery_types::bounded::{Bytes, List};
+use chancery_types::log_proof::{LogHead, entry_hash};
+use chancery_types::{Hash, Record, RecordId, Signature, SignedRecord, Timestamp};
+use common::*;
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use rand::{Rng, SeedableRng};
+
+const BLOCK: usize = 1000;
+
+/// One block of fresh licences. Unsigned: the ids go in the "verified at
+/// admission" set, as the node's mempool would put them.
+fn block_records(fx: &Fixture, h: u64, ts: u64) -> (Vec<SignedRecord>, HashSet<RecordId>) {
+    let key_id = key(1).public().key_id();
+    let recs: Vec<SignedRecord> = (0..BLOCK as u64)
+        .map(|i| SignedRecord {
+            record: Record {
+                kind: licence_issue("driving", ts, ts + 365 * DAY),
+                issuer: agency("transport"),
+                key_id,
+                subject: subject(&format!("DL-{h}-{i}")),
+                body: Bytes::new(br#"{"holder":"b3:5f1c0e","class":"B"}"#.to_vec()).unwrap(),
+                references: List::default(),
+                timestamp: Timestamp(ts),
+                nonce: h * 1_000_000 + i,
+            },
+            signature: Signature([0; 64]),
+        })
+        .collect();
+    let ids = recs.iter().map(|r| r.id()).collect();
+    let _ = fx;
+    (recs, ids)
+}
+
+fn commit_n<K: KvStore>(l: &Ledger<K>, fx: &Fixture, n: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..n {
+        let h = l.tip().height + 1;
+        let ts = T0 + h * 1000;
+        let (recs, ids) = block_records(fx, h, ts);
+        let (block, cert) = next_block(l, recs, ts);
+        let start = Instant::now();
+        l.commit(&block, &cert, &ids).unwrap();
+        total += start.elapsed();
+    }
+    total
+}
+
+fn commit_throughput(c: &mut Criterion) {
+    let fx = fixture(4);
+    let mut g = c.benchmark_group("commit");
+    g.throughput(Throughput::Elements(BLOCK as u64));
+    // Every committed licence stays in the in-memory state tree; keep the
+    // run short enough that the tree stays well under a gigabyte.
+    g.sample_size(10);
+    g.warm_up_time(Duration::from_secs(1));
+    g.measurement_time(Duration::from_secs(6));
+    let dir = tempfile::tempdir().unwrap();
+    let rocks = Ledger::open_rocks(dir.path(), &fx.genesis).unwrap();
+    g.bench_function("rocksdb_1000_records_synced", |b| {
+        b.iter_custom(|iters| commit_n(&rocks, &fx, iters))
+    });
+    let mem = Ledger::in_memory(&fx.genesis).unwrap();
+    g.bench_function("memory_1000_records", |b| {
+        b.iter_custom(|iters| commit_n(&mem, &fx, iters))
+    });
+    g.finish();
+}
+
+fn proofs(c: &mut Criterion) {
+    let fx = fixture(4);
+    let dir = tempfile::tempdir().unwrap();
+    let l = Ledger::open_rocks(dir.path(), &fx.genesis).unwrap();
+    // 200 blocks × 1,000 = 200,000 log entries.
+    commit_n(&l, &fx, 200);
+    let size = l.log_size();
+    let head = l.log_head(size).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let mut g = c.benchmark_group("inclusion_proof");
+    g.bench_function(format!("generate_rocksdb_log_{size}"), |b| {
+        b.iter_batched(
+            || rng.gen_range(0..size),
+            |i| l.inclusion_proof(i, size).unwrap(),
+            BatchSize::SmallInput,
+        )
+    });
+    let cases: Vec<_> = (0..256)
+        .map(|_| {
+            let i = rng.gen_range(0..size);
+            let e = l.log_entry(i).unwrap().unwrap();
+            (entry_hash(&e), l.inclusion_proof(i, size).unwrap())
+        })
+        .collect();
+    let mut k = 0;
+    g.bench_function(format!("verify_log_{size}"), |b| {
+        b.iter(|| {
+            k = (k + 1) % cases.len();
+            let (leaf, p) = &cases[k];
+            p.verify(leaf, &head).unwrap()
+        })
+    });
+    g.bench_function("record_proof_with_entry", |b| {
+        let ids: Vec<RecordId> = (0..64)
+            .map(|_| l.log_entry(rng.gen_range(0..size)).unwrap().unwrap().record)
+            .collect();
+        let mut j = 0;
+        b.iter(|| {
+            j = (j + 1) % ids.len();
+            l.record_proof(&ids[j], size).unwrap().unwrap()
+        })
+    });
+    let _ = LogHead {
+        size: 0,
+        root: Hash::ZERO,
+    };
+    g.finish();
+}
+
+fn state_tree(c: &mut Criterion) {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(9);
+    let mut g = c.benchmark_group("state_tree");
+    g.throughput(Throughput::Elements(BLOCK as u64));
+    let value: Arc<[u8]> = Arc::from(vec![7u8; 150]);
+    for existing in [10_000u64, 1_000_000] {
+        let base = Smt::from_entries(
+            (0..existing)
+                .map(|_| (Hash(rng.r#gen()), value.clone()))
+                .collect(),
+        );
+        g.bench_function(format!("update_1000_into_{existing}"), |b| {
+            b.iter_batched(
+                || {
+                    (0..BLOCK)
+                        .map(|_| (Hash(rng.r#gen()), value.clone()))
+                        .collect::<Vec<_>>()
+                },
+                |batch| base.with(batch),
+                BatchSize::SmallInput,
+            )
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(benches, commit_throughput, proofs, state_tree);
+criterion_main!(benches);

@@ -1,0 +1,263 @@
+//! Deterministic execution of one block: each record is accepted or
+//! rejected with a code, statuses change, expired licences and grants are
+//! swept. Pure: reads the committed state through [`History`] and the
+//! state tree, returns what to write.
+//!
+//! Execution time is the block header's timestamp `T`. Order of work:
+//! 1. sweep the expiry queue: every licence (active or suspended) and
+//!    every active grant whose `valid_until ≤ T` becomes expired;
+//! 2. batch-verify the signatures not verified at admission;
+//! 3. run the checks below for each record, in block order, each record
+//!    seeing the effects of the ones before it.
+//!
+//! Checks, first failure wins: duplicate record id → `Duplicate`; body over
+//! the policy bound → `BodyTooLarge`; unknown agency → `UnknownIssuer`;
+//! key not the agency's or not valid at the record's timestamp →
+//! `KeyNotValid`; record timestamp after `T + MAX_FUTURE_SKEW_MS` or before
+//! `T − MAX_RECORD_AGE_MS` → `InvalidField`; bad signature →
+//! `BadSignature`; kind not permitted → `KindNotPermitted`; a reference
+//! that is not an accepted committed record → `UnknownReference`; then the
+//! lifecycle (see [`crate::lifecycle`]).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use chancery_types::crypto::batch::{BatchItem, verify_batch};
+use chancery_types::state_proof::{GrantState, LicenceState, StateKey, Status};
+use chancery_types::{Block, Canonical, ExecResult, PublicKey, RecordId, RejectCode, Timestamp};
+
+use crate::error::{Result, decode_err};
+use crate::lifecycle::{Step, apply};
+use crate::rules::{MAX_FUTURE_SKEW_MS, MAX_RECORD_AGE_MS, Rules, SignatureCheck};
+use crate::smt::Smt;
+
+/// What execution needs from committed history.
+pub trait History {
+    /// `Some(accepted)` if record `id` was committed before this block.
+    fn committed(&self, id: &RecordId) -> Result<Option<bool>>;
+}
+
+/// An expiry queue entry that is due: its stored key and the state key.
+#[derive(Clone, Debug)]
+pub struct DueExpiry {
+    /// The queue key (deleted once swept).
+    pub queue_key: Vec<u8>,
+    /// The status it is for.
+    pub state_key: StateKey,
+}
+
+/// The result of executing a block.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Record ids, in block order.
+    pub ids: Vec<RecordId>,
+    /// One result per record.
+    pub results: Vec<ExecResult>,
+    /// Statuses written (canonical bytes), by key.
+    pub statuses: BTreeMap<StateKey, Vec<u8>>,
+    /// Expiry queue entries to add: `(valid_until, key)`.
+    pub expiry_added: Vec<(Timestamp, StateKey)>,
+    /// Expiry queue keys to delete.
+    pub expiry_removed: Vec<Vec<u8>>,
+    /// `fresh[i]`: record `i`'s id was not committed before (it is the
+    /// first occurrence, and gets the id index entry).
+    pub fresh: Vec<bool>,
+}
+
+/// Working state of one block's execution: pending statuses over the tree.
+pub(crate) struct Pending<'a> {
+    smt: &'a Smt,
+    statuses: BTreeMap<StateKey, Status>,
+}
+
+impl Pending<'_> {
+    pub(crate) fn get(&self, key: &StateKey) -> Result<Option<Status>> {
+        if let Some(s) = self.statuses.get(key) {
+            return Ok(Some(s.clone()));
+        }
+        match self.smt.get(key) {
+            Some(bytes) => Status::from_canonical(&bytes)
+                .map(Some)
+                .map_err(decode_err("status")),
+            None => Ok(None),
+        }
+    }
+
+    pub(crate) fn put(&mut self, key: StateKey, status: Status) {
+        self.statuses.insert(key, status);
+    }
+}
+
+/// Executes `block` (its `results` field is ignored).
+pub fn execute(
+    rules: &Rules,
+    history: &dyn History,
+    smt: &Smt,
+    due: Vec<DueExpiry>,
+    block: &Block,
+    sigs: &dyn SignatureCheck,
+) -> Result<Outcome> {
+    let now = block.header.timestamp;
+    let mut out = Outcome::default();
+    let mut pending = Pending {
+        smt,
+        statuses: BTreeMap::new(),
+    };
+    sweep_expired(&mut pending, due, now, &mut out)?;
+
+    let ids: Vec<RecordId> = block.records.iter().map(|r| r.id()).collect();
+    let sig_ok = check_signatures(rules, block, &ids, sigs);
+    let mut seen: HashMap<RecordId, bool> = HashMap::with_capacity(ids.len());
+
+    for (i, rec) in block.records.iter().enumerate() {
+        let id = ids[i];
+        let fresh = !seen.contains_key(&id) && history.committed(&id)?.is_none();
+        out.fresh.push(fresh);
+        let result = match precheck(rules, history, &seen, rec, !fresh, now, sig_ok.contains(&i))? {
+            Err(code) => ExecResult::Rejected(code),
+            Ok(()) => match apply(rules, &mut pending, rec, &id, now)? {
+                Step::Accept { expires } => {
+                    if let Some((until, key)) = expires {
+                        out.expiry_added.push((until, key));
+                    }
+                    ExecResult::Accepted
+                }
+                Step::Reject(code) => ExecResult::Rejected(code),
+            },
+        };
+        seen.entry(id)
+            .or_insert(matches!(result, ExecResult::Accepted));
+        out.results.push(result);
+    }
+    out.ids = ids;
+    out.statuses = pending
+        .statuses
+        .into_iter()
+        .map(|(k, s)| (k, s.to_canonical()))
+        .collect();
+    Ok(out)
+}
+
+fn sweep_expired(
+    pending: &mut Pending<'_>,
+    due: Vec<DueExpiry>,
+    now: Timestamp,
+    out: &mut Outcome,
+) -> Result<()> {
+    for d in due {
+        out.expiry_removed.push(d.queue_key);
+        match pending.get(&d.state_key)? {
+            Some(Status::Licence(mut l))
+                if matches!(l.state, LicenceState::Active | LicenceState::Suspended)
+                    && l.valid_until <= now =>
+            {
+                l.state = LicenceState::Expired;
+                l.changed_at = l.valid_until;
+                pending.put(d.state_key, Status::Licence(l));
+            }
+            Some(Status::Grant(mut g)) if g.state == GrantState::Active && g.valid_until <= now => {
+                g.state = GrantState::Expired;
+                g.changed_at = g.valid_until;
+                pending.put(d.state_key, Status::Grant(g));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Indexes of records whose signature is good (verified at admission, or
+/// now, in one batch). Records whose key cannot be found are left out;
+/// `precheck` rejects them before the signature matters.
+fn check_signatures(
+    rules: &Rules,
+    block: &Block,
+    ids: &[RecordId],
+    sigs: &dyn SignatureCheck,
+) -> HashSet<usize> {
+    let mut ok = HashSet::with_capacity(ids.len());
+    let mut todo: Vec<(usize, PublicKey, Vec<u8>)> = Vec::new();
+    for (i, rec) in block.records.iter().enumerate() {
+        if sigs.is_verified(&ids[i]) {
+            ok.insert(i);
+            continue;
+        }
+        let r = &rec.record;
+        let key = rules
+            .agencies
+            .get(&r.issuer)
+            .and_then(|a| rules.issuer_key(a, &r.key_id));
+        if let Some(k) = key {
+            todo.push((i, k.public, rec.signing_bytes(&rules.chain_id)));
+        }
+    }
+    let items: Vec<BatchItem<'_>> = todo
+        .iter()
+        .map(|(i, key, msg)| BatchItem {
+            key,
+            message: msg,
+            signature: &block.records[*i].signature,
+        })
+        .collect();
+    for ((i, _, _), res) in todo.iter().zip(verify_batch(&items)) {
+        if res.is_ok() {
+            ok.insert(*i);
+        }
+    }
+    ok
+}
+
+/// The checks before the lifecycle. `Ok(Err(code))` is a rejection.
+fn precheck(
+    rules: &Rules,
+    history: &dyn History,
+    seen: &HashMap<RecordId, bool>,
+    rec: &chancery_types::SignedRecord,
+    duplicate: bool,
+    now: Timestamp,
+    sig_ok: bool,
+) -> Result<std::result::Result<(), RejectCode>> {
+    use chancery_types::RecordKind as K;
+    let r = &rec.record;
+    if duplicate {
+        return Ok(Err(RejectCode::Duplicate));
+    }
+    if r.body.len() > rules.max_body_bytes as usize {
+        return Ok(Err(RejectCode::BodyTooLarge));
+    }
+    let Some(agency) = rules.agencies.get(&r.issuer) else {
+        return Ok(Err(RejectCode::UnknownIssuer));
+    };
+    match rules.issuer_key(agency, &r.key_id) {
+        Some(k) if k.valid_at(r.timestamp) => {}
+        _ => return Ok(Err(RejectCode::KeyNotValid)),
+    }
+    if r.timestamp.0 > now.0.saturating_add(MAX_FUTURE_SKEW_MS)
+        || r.timestamp.0 < now.0.saturating_sub(MAX_RECORD_AGE_MS)
+    {
+        return Ok(Err(RejectCode::InvalidField));
+    }
+    if !sig_ok {
+        return Ok(Err(RejectCode::BadSignature));
+    }
+    let permitted = match &r.kind {
+        K::LicenceIssue { class, .. } => rules.may_licence(&r.issuer, class),
+        K::LicenceAmend | K::LicenceSuspend | K::LicenceReinstate | K::LicenceRevoke => {
+            rules.may_licence_any(&r.issuer)
+        }
+        K::GrantCreate { .. } | K::GrantRevoke => rules.may_grant(&r.issuer),
+        K::AccessLog { .. } => rules.may_log_access(&r.issuer),
+    };
+    if !permitted {
+        return Ok(Err(RejectCode::KindNotPermitted));
+    }
+    for reference in r.references.iter() {
+        let accepted = match seen.get(reference) {
+            Some(a) => Some(*a),
+            None => history.committed(reference)?,
+        };
+        if accepted != Some(true) {
+            return Ok(Err(RejectCode::UnknownReference));
+        }
+    }
+    Ok(Ok(()))
+}

@@ -1,0 +1,305 @@
+//! Key and small-value layouts of every column (docs/LEDGER.md has the table).
+//! Integers in keys are big-endian so that byte order is numeric order.
+
+use chancery_types::{Hash, RecordId, Timestamp};
+
+use crate::error::{LedgerError, Result};
+
+/// Meta: the chain id (32 bytes).
+pub const META_CHAIN_ID: &[u8] = b"chain_id";
+/// Meta: the canonical genesis.
+pub const META_GENESIS: &[u8] = b"genesis";
+/// Meta: the tip (see [`TipRecord`]).
+pub const META_TIP: &[u8] = b"tip";
+
+/// State: `s ‖ key` → canonical `Status`.
+pub const STATE_STATUS: u8 = b's';
+/// State: `e ‖ valid_until ‖ key` → empty (expiry queue).
+pub const STATE_EXPIRY: u8 = b'e';
+/// State: `x ‖ height` → `ExecSummary`.
+pub const STATE_SUMMARY: u8 = b'x';
+/// State: `a ‖ agency id` → canonical `Agency`.
+pub const STATE_AGENCY: u8 = b'a';
+/// State: `p` → canonical `Policy`.
+pub const STATE_POLICY: u8 = b'p';
+
+/// Index: `r ‖ record id` → [`RecordLoc`] (first occurrence).
+pub const IDX_RECORD: u8 = b'r';
+/// Index: `l ‖ log index` → block index (u32) ‖ canonical `LogEntry`.
+pub const IDX_LOG: u8 = b'l';
+/// Index: `s ‖ len ‖ subject ‖ log index` → empty.
+pub const IDX_SUBJECT: u8 = b's';
+/// Index: `i ‖ len ‖ issuer ‖ log index` → empty.
+pub const IDX_ISSUER: u8 = b'i';
+/// Index: `k ‖ len ‖ kind name ‖ log index` → empty.
+pub const IDX_KIND: u8 = b'k';
+
+/// `u64` big-endian.
+pub fn height_key(h: u64) -> [u8; 8] {
+    h.to_be_bytes()
+}
+
+/// Records column key: height ‖ index in block.
+pub fn record_key(height: u64, index: u32) -> [u8; 12] {
+    let mut k = [0u8; 12];
+    k[..8].copy_from_slice(&height.to_be_bytes());
+    k[8..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+/// Log node key: level ‖ index.
+pub fn log_node_key(level: u8, index: u64) -> [u8; 9] {
+    let mut k = [0u8; 9];
+    k[0] = level;
+    k[1..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+/// A one-byte tag followed by bytes.
+pub fn tagged(tag: u8, rest: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(1 + rest.len());
+    k.push(tag);
+    k.extend_from_slice(rest);
+    k
+}
+
+/// Status key in the state column.
+pub fn status_key(key: &Hash) -> Vec<u8> {
+    tagged(STATE_STATUS, &key.0)
+}
+
+/// Expiry queue key.
+pub fn expiry_key(until: Timestamp, key: &Hash) -> Vec<u8> {
+    let mut k = Vec::with_capacity(41);
+    k.push(STATE_EXPIRY);
+    k.extend_from_slice(&until.0.to_be_bytes());
+    k.extend_from_slice(&key.0);
+    k
+}
+
+/// Summary key.
+pub fn summary_key(h: u64) -> Vec<u8> {
+    tagged(STATE_SUMMARY, &h.to_be_bytes())
+}
+
+/// Log position index key.
+pub fn log_index_key(i: u64) -> Vec<u8> {
+    tagged(IDX_LOG, &i.to_be_bytes())
+}
+
+/// Record id index key.
+pub fn record_id_key(id: &RecordId) -> Vec<u8> {
+    tagged(IDX_RECORD, &id.0.0)
+}
+
+/// Prefix of a secondary index: tag ‖ len(value) ‖ value. Values are at
+/// most 128 bytes, so the length fits one byte and no prefix of one value
+/// is the prefix of another.
+pub fn secondary_prefix(tag: u8, value: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(2 + value.len() + 8);
+    k.push(tag);
+    k.push(value.len().min(255) as u8);
+    k.extend_from_slice(value);
+    k
+}
+
+/// Full secondary index key.
+pub fn secondary_key(tag: u8, value: &[u8], log_index: u64) -> Vec<u8> {
+    let mut k = secondary_prefix(tag, value);
+    k.extend_from_slice(&log_index.to_be_bytes());
+    k
+}
+
+/// Reads a big-endian `u64` at `at`.
+pub fn be_u64(bytes: &[u8], at: usize, what: &'static str) -> Result<u64> {
+    bytes
+        .get(at..at + 8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| short(what, bytes.len()))
+}
+
+/// Reads a big-endian `u32` at `at`.
+pub fn be_u32(bytes: &[u8], at: usize, what: &'static str) -> Result<u32> {
+    bytes
+        .get(at..at + 4)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_be_bytes)
+        .ok_or_else(|| short(what, bytes.len()))
+}
+
+/// Reads 32 bytes at `at`.
+pub fn hash_at(bytes: &[u8], at: usize, what: &'static str) -> Result<Hash> {
+    bytes
+        .get(at..at + 32)
+        .and_then(|b| b.try_into().ok())
+        .map(Hash)
+        .ok_or_else(|| short(what, bytes.len()))
+}
+
+fn short(what: &'static str, len: usize) -> LedgerError {
+    LedgerError::Corrupt {
+        what,
+        detail: format!("value of {len} bytes is too short"),
+    }
+}
+
+/// Where a record is: `height ‖ index ‖ log index ‖ accepted` (21 bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RecordLoc {
+    /// Block height.
+    pub height: u64,
+    /// Position in the block.
+    pub index: u32,
+    /// Position in the record log.
+    pub log_index: u64,
+    /// Whether execution accepted it.
+    pub accepted: bool,
+}
+
+impl RecordLoc {
+    /// Encodes.
+    pub fn encode(&self) -> [u8; 21] {
+        let mut v = [0u8; 21];
+        v[..8].copy_from_slice(&self.height.to_be_bytes());
+        v[8..12].copy_from_slice(&self.index.to_be_bytes());
+        v[12..20].copy_from_slice(&self.log_index.to_be_bytes());
+        v[20] = u8::from(self.accepted);
+        v
+    }
+
+    /// Decodes.
+    pub fn decode(v: &[u8]) -> Result<Self> {
+        if v.len() != 21 || v[20] > 1 {
+            return Err(LedgerError::Corrupt {
+                what: "record location",
+                detail: format!("{} bytes", v.len()),
+            });
+        }
+        Ok(RecordLoc {
+            height: be_u64(v, 0, "record location")?,
+            index: be_u32(v, 8, "record location")?,
+            log_index: be_u64(v, 12, "record location")?,
+            accepted: v[20] == 1,
+        })
+    }
+}
+
+/// Block metadata: header hash ‖ record count ‖ first log index (44 bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BlockMeta {
+    /// Header hash.
+    pub hash: Hash,
+    /// Records in the block.
+    pub record_count: u32,
+    /// Log index of its first record.
+    pub first_log_index: u64,
+}
+
+impl BlockMeta {
+    /// Encodes.
+    pub fn encode(&self) -> [u8; 44] {
+        let mut v = [0u8; 44];
+        v[..32].copy_from_slice(&self.hash.0);
+        v[32..36].copy_from_slice(&self.record_count.to_be_bytes());
+        v[36..].copy_from_slice(&self.first_log_index.to_be_bytes());
+        v
+    }
+
+    /// Decodes.
+    pub fn decode(v: &[u8]) -> Result<Self> {
+        if v.len() != 44 {
+            return Err(LedgerError::Corrupt {
+                what: "block meta",
+                detail: format!("{} bytes", v.len()),
+            });
+        }
+        Ok(BlockMeta {
+            hash: hash_at(v, 0, "block meta")?,
+            record_count: be_u32(v, 32, "block meta")?,
+            first_log_index: be_u64(v, 36, "block meta")?,
+        })
+    }
+}
+
+/// The committed tip: height ‖ header hash ‖ timestamp (48 bytes).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TipRecord {
+    /// Height (0 = nothing committed).
+    pub height: u64,
+    /// Header hash (`Hash::ZERO` at 0).
+    pub hash: Hash,
+    /// Header timestamp (genesis time at 0).
+    pub timestamp: Timestamp,
+}
+
+impl TipRecord {
+    /// Encodes.
+    pub fn encode(&self) -> [u8; 48] {
+        let mut v = [0u8; 48];
+        v[..8].copy_from_slice(&self.height.to_be_bytes());
+        v[8..40].copy_from_slice(&self.hash.0);
+        v[40..].copy_from_slice(&self.timestamp.0.to_be_bytes());
+        v
+    }
+
+    /// Decodes.
+    pub fn decode(v: &[u8]) -> Result<Self> {
+        if v.len() != 48 {
+            return Err(LedgerError::Corrupt {
+                what: "tip",
+                detail: format!("{} bytes", v.len()),
+            });
+        }
+        Ok(TipRecord {
+            height: be_u64(v, 0, "tip")?,
+            hash: hash_at(v, 8, "tip")?,
+            timestamp: Timestamp(be_u64(v, 40, "tip")?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fixed_values_round_trip_and_reject_wrong_lengths() {
+        let loc = RecordLoc {
+            height: 7,
+            index: 3,
+            log_index: 99,
+            accepted: true,
+        };
+        assert_eq!(RecordLoc::decode(&loc.encode()).unwrap(), loc);
+        assert!(RecordLoc::decode(&loc.encode()[..20]).is_err());
+        let mut bad = loc.encode();
+        bad[20] = 2;
+        assert!(RecordLoc::decode(&bad).is_err());
+        let meta = BlockMeta {
+            hash: Hash([4; 32]),
+            record_count: 5,
+            first_log_index: 6,
+        };
+        assert_eq!(BlockMeta::decode(&meta.encode()).unwrap(), meta);
+        assert!(BlockMeta::decode(&[0; 43]).is_err());
+        let tip = TipRecord {
+            height: 1,
+            hash: Hash([1; 32]),
+            timestamp: Timestamp(2),
+        };
+        assert_eq!(TipRecord::decode(&tip.encode()).unwrap(), tip);
+        assert!(TipRecord::decode(b"short").is_err());
+    }
+
+    #[test]
+    fn keys_sort_numerically() {
+        assert!(height_key(255) < height_key(256));
+        assert!(record_key(1, u32::MAX) < record_key(2, 0));
+        assert!(secondary_key(IDX_SUBJECT, b"a", 300) < secondary_key(IDX_SUBJECT, b"a", 301));
+        // A value is never a prefix-collision with a longer one.
+        assert!(
+            !secondary_key(IDX_SUBJECT, b"ab", 0).starts_with(&secondary_prefix(IDX_SUBJECT, b"a"))
+        );
+    }
+}

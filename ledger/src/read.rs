@@ -1,0 +1,294 @@
+//! Reading committed data: headers, blocks, certificates, records, log
+//! entries, proofs, statuses, consensus state.
+
+use chancery_types::log_proof::{ConsistencyProof, InclusionProof, LogHead};
+use chancery_types::state_proof::{StateKey, StateProof, Status};
+use chancery_types::{
+    Block, BlockHeader, Canonical, CommitCertificate, ExecResult, Hash, LogEntry, RecordId,
+    SignedRecord, Timestamp,
+};
+
+use crate::error::{LedgerError, Result, decode_err, missing};
+use crate::keys::{self, BlockMeta, RecordLoc};
+use crate::kv::{Batch, Column, KvStore};
+use crate::ledger::{Ledger, StoreNodes, StoredResults};
+use crate::log;
+
+/// A committed record with where and how it was committed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordView {
+    /// Its id.
+    pub id: RecordId,
+    /// The signed record.
+    pub record: SignedRecord,
+    /// Height of its block.
+    pub height: u64,
+    /// Position in the block.
+    pub index: u32,
+    /// Position in the record log.
+    pub log_index: u64,
+    /// The block's timestamp.
+    pub committed_at: Timestamp,
+    /// Its execution result.
+    pub result: ExecResult,
+}
+
+/// A record's log entry and its inclusion proof.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordProof {
+    /// The log leaf (`leaf hash = blake3(0x00 ‖ canonical(entry))`).
+    pub entry: LogEntry,
+    /// Inclusion of the leaf in the log of `proof.tree_size` entries.
+    pub proof: InclusionProof,
+}
+
+/// A status (or its absence) and its proof against a state root.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusProof {
+    /// The executed height whose state root the proof is against.
+    pub exec_height: u64,
+    /// That root.
+    pub root: Hash,
+    /// Canonical `Status` bytes, or `None` if the key is absent.
+    pub value: Option<Vec<u8>>,
+    /// The proof.
+    pub proof: StateProof,
+}
+
+impl<K: KvStore> Ledger<K> {
+    /// The header at `height`.
+    pub fn header(&self, height: u64) -> Result<Option<BlockHeader>> {
+        self.kv
+            .get(Column::Headers, &keys::height_key(height))?
+            .map(|v| BlockHeader::from_canonical(&v).map_err(decode_err("header")))
+            .transpose()
+    }
+
+    /// The commit certificate stored with block `height`.
+    pub fn certificate(&self, height: u64) -> Result<Option<CommitCertificate>> {
+        self.kv
+            .get(Column::Certs, &keys::height_key(height))?
+            .map(|v| CommitCertificate::from_canonical(&v).map_err(decode_err("certificate")))
+            .transpose()
+    }
+
+    /// The block at `height`, with its execution results.
+    pub fn block(&self, height: u64) -> Result<Option<Block>> {
+        let Some(header) = self.header(height)? else {
+            return Ok(None);
+        };
+        let meta = self.block_meta(height)?;
+        let from = keys::record_key(height, 0);
+        let to = keys::record_key(height + 1, 0);
+        let rows = self
+            .kv
+            .scan(Column::Records, &from, Some(&to), usize::MAX)?;
+        if rows.len() != meta.record_count as usize {
+            return Err(missing(
+                "block records",
+                format!(
+                    "{} of {} records at height {height}",
+                    rows.len(),
+                    meta.record_count
+                ),
+            ));
+        }
+        let records = rows
+            .iter()
+            .map(|(_, v)| SignedRecord::from_canonical(v).map_err(decode_err("record")))
+            .collect::<Result<Vec<_>>>()?;
+        let results = self.results(height)?;
+        let block = Block {
+            header,
+            records: chancery_types::List::new(records)
+                .map_err(|e| missing("block records", e.to_string()))?,
+            results: chancery_types::List::new(results)
+                .map_err(|e| missing("block results", e.to_string()))?,
+        };
+        block.check().map_err(decode_err("block"))?;
+        Ok(Some(block))
+    }
+
+    fn block_meta(&self, height: u64) -> Result<BlockMeta> {
+        let v = self
+            .kv
+            .get(Column::Blocks, &keys::height_key(height))?
+            .ok_or_else(|| missing("block meta", format!("none at height {height}")))?;
+        BlockMeta::decode(&v)
+    }
+
+    /// The execution results of block `height`.
+    pub fn results(&self, height: u64) -> Result<Vec<ExecResult>> {
+        let v = self
+            .kv
+            .get(Column::Results, &keys::height_key(height))?
+            .ok_or_else(|| missing("results", format!("none at height {height}")))?;
+        Ok(StoredResults::from_canonical(&v)
+            .map_err(decode_err("results"))?
+            .0
+            .into_vec())
+    }
+
+    /// Log index of the first record of block `height` and its record count.
+    pub fn block_log_range(&self, height: u64) -> Result<Option<(u64, u32)>> {
+        if self
+            .kv
+            .get(Column::Blocks, &keys::height_key(height))?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        let m = self.block_meta(height)?;
+        Ok(Some((m.first_log_index, m.record_count)))
+    }
+
+    /// The record with id `id` (its first occurrence, if it was committed twice).
+    pub fn record(&self, id: &RecordId) -> Result<Option<RecordView>> {
+        let Some(v) = self.kv.get(Column::Index, &keys::record_id_key(id))? else {
+            return Ok(None);
+        };
+        let loc = RecordLoc::decode(&v)?;
+        self.record_at_log_index(loc.log_index)
+    }
+
+    /// The record at log position `log_index`.
+    pub fn record_at_log_index(&self, log_index: u64) -> Result<Option<RecordView>> {
+        let Some((index, entry)) = self.log_entry_with_index(log_index)? else {
+            return Ok(None);
+        };
+        let v = self
+            .kv
+            .get(Column::Records, &keys::record_key(entry.height, index))?
+            .ok_or_else(|| missing("record", format!("log index {log_index}")))?;
+        let record = SignedRecord::from_canonical(&v).map_err(decode_err("record"))?;
+        Ok(Some(RecordView {
+            id: entry.record,
+            record,
+            height: entry.height,
+            index,
+            log_index,
+            committed_at: entry.timestamp,
+            result: entry.result,
+        }))
+    }
+
+    /// The log entry at `log_index`.
+    pub fn log_entry(&self, log_index: u64) -> Result<Option<LogEntry>> {
+        Ok(self.log_entry_with_index(log_index)?.map(|(_, e)| e))
+    }
+
+    fn log_entry_with_index(&self, log_index: u64) -> Result<Option<(u32, LogEntry)>> {
+        let Some(v) = self
+            .kv
+            .get(Column::Index, &keys::log_index_key(log_index))?
+        else {
+            return Ok(None);
+        };
+        let index = keys::be_u32(&v, 0, "log entry")?;
+        let entry = LogEntry::from_canonical(&v[4..]).map_err(decode_err("log entry"))?;
+        Ok(Some((index, entry)))
+    }
+
+    fn check_size(&self, size: u64) -> Result<()> {
+        let current = self.log_size();
+        if size > current {
+            return Err(LedgerError::BeyondLog {
+                requested: size,
+                size: current,
+            });
+        }
+        Ok(())
+    }
+
+    /// The log's size and root after its first `size` entries.
+    pub fn log_head(&self, size: u64) -> Result<LogHead> {
+        self.check_size(size)?;
+        Ok(LogHead {
+            size,
+            root: log::root_at(&StoreNodes(&self.kv), size)?,
+        })
+    }
+
+    /// Inclusion proof of entry `log_index` in the log of `tree_size`
+    /// entries (e.g. a certified header's `log_size`). O(log n) reads.
+    pub fn inclusion_proof(&self, log_index: u64, tree_size: u64) -> Result<InclusionProof> {
+        self.check_size(tree_size)?;
+        log::inclusion_proof(&StoreNodes(&self.kv), log_index, tree_size)
+    }
+
+    /// Consistency proof between log sizes `old ≤ new`. O(log n) reads.
+    pub fn consistency_proof(&self, old: u64, new: u64) -> Result<ConsistencyProof> {
+        self.check_size(new)?;
+        log::consistency_proof(&StoreNodes(&self.kv), old, new)
+    }
+
+    /// The log entry of record `id` and its inclusion proof in the log of
+    /// `tree_size` entries. `None` if the record is unknown or not inside
+    /// the first `tree_size` entries.
+    pub fn record_proof(&self, id: &RecordId, tree_size: u64) -> Result<Option<RecordProof>> {
+        let Some(v) = self.kv.get(Column::Index, &keys::record_id_key(id))? else {
+            return Ok(None);
+        };
+        let loc = RecordLoc::decode(&v)?;
+        if loc.log_index >= tree_size {
+            return Ok(None);
+        }
+        let entry = self
+            .log_entry(loc.log_index)?
+            .ok_or_else(|| missing("log entry", format!("log index {}", loc.log_index)))?;
+        Ok(Some(RecordProof {
+            entry,
+            proof: self.inclusion_proof(loc.log_index, tree_size)?,
+        }))
+    }
+
+    /// The current status at `key` (after the last executed block).
+    pub fn status(&self, key: &StateKey) -> Result<Option<Status>> {
+        let v = self.read_view();
+        match v.versions.back().and_then(|(_, t)| t.get(key)) {
+            Some(bytes) => Ok(Some(
+                Status::from_canonical(&bytes).map_err(decode_err("status"))?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// The status at `key` and its proof against the state root of
+    /// executed height `exec_height`. Trees are held for the last
+    /// `execution_lag + 8` heights committed since the ledger opened.
+    pub fn status_proof(&self, key: &StateKey, exec_height: u64) -> Result<StatusProof> {
+        let v = self.read_view();
+        let Some((_, tree)) = v.versions.iter().find(|(h, _)| *h == exec_height) else {
+            return Err(LedgerError::StateVersionUnavailable {
+                height: exec_height,
+                oldest: v.versions.front().map_or(0, |(h, _)| *h),
+                newest: v.versions.back().map_or(0, |(h, _)| *h),
+            });
+        };
+        let (value, proof) = tree.prove(key);
+        Ok(StatusProof {
+            exec_height,
+            root: tree.root(),
+            value: value.map(|b| b.to_vec()),
+            proof,
+        })
+    }
+
+    /// Reads a consensus-state value.
+    pub fn consensus_get(&self, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        self.kv.get(Column::Consensus, key)
+    }
+
+    /// Writes consensus-state values (`None` deletes) in one synced
+    /// atomic batch: when this returns, they survive a crash.
+    pub fn consensus_put(&self, writes: &[(&[u8], Option<&[u8]>)]) -> Result<()> {
+        let mut b = Batch::new();
+        for (k, v) in writes {
+            match v {
+                Some(v) => b.put(Column::Consensus, k.to_vec(), v.to_vec()),
+                None => b.delete(Column::Consensus, k.to_vec()),
+            }
+        }
+        self.kv.write(b)
+    }
+}

@@ -1,0 +1,147 @@
+//! The RocksDB store: one column family per [`Column`], every batch written
+//! with `sync = true` (the WAL is fsynced before `write` returns).
+
+use std::path::{Path, PathBuf};
+
+use rocksdb::{
+    BlockBasedOptions, ColumnFamilyDescriptor, DB, DBCompressionType, Direction, ErrorKind,
+    IteratorMode, Options, ReadOptions, WriteBatch, WriteOptions,
+};
+
+use crate::error::{LedgerError, Result};
+use crate::kv::{Batch, Column, KvStore};
+
+/// A [`KvStore`] on RocksDB.
+pub struct RocksKv {
+    db: DB,
+    path: PathBuf,
+}
+
+impl std::fmt::Debug for RocksKv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RocksKv").field("path", &self.path).finish()
+    }
+}
+
+fn cf_options(col: Column) -> Options {
+    let mut o = Options::default();
+    o.set_compression_type(DBCompressionType::Lz4);
+    if matches!(col, Column::State | Column::Index) {
+        let mut t = BlockBasedOptions::default();
+        t.set_bloom_filter(10.0, false);
+        o.set_block_based_table_factory(&t);
+    }
+    o
+}
+
+impl RocksKv {
+    /// Opens the store at `path`, creating it (and any missing column
+    /// family) if needed. A store locked by another process gives
+    /// [`LedgerError::Locked`]; damaged files give [`LedgerError::Corrupt`].
+    pub fn open(path: impl AsRef<Path>) -> Result<Self> {
+        let path = path.as_ref().to_path_buf();
+        let mut opts = Options::default();
+        opts.create_if_missing(true);
+        opts.create_missing_column_families(true);
+        opts.set_paranoid_checks(true);
+        opts.set_compression_type(DBCompressionType::Lz4);
+        opts.set_write_buffer_size(64 << 20);
+        let cfs = Column::ALL
+            .iter()
+            .map(|c| ColumnFamilyDescriptor::new(c.name(), cf_options(*c)));
+        let db = DB::open_cf_descriptors(&opts, &path, cfs).map_err(|e| open_error(&path, e))?;
+        Ok(RocksKv { db, path })
+    }
+
+    /// The store's directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn cf(&self, col: Column) -> Result<&rocksdb::ColumnFamily> {
+        self.db
+            .cf_handle(col.name())
+            .ok_or_else(|| LedgerError::Corrupt {
+                what: "column families",
+                detail: format!("column family `{}` is missing", col.name()),
+            })
+    }
+}
+
+fn open_error(path: &Path, e: rocksdb::Error) -> LedgerError {
+    let detail = e.to_string();
+    match e.kind() {
+        ErrorKind::Corruption => LedgerError::Corrupt {
+            what: "store files",
+            detail,
+        },
+        ErrorKind::IOError if detail.to_ascii_lowercase().contains("lock") => LedgerError::Locked {
+            path: path.to_path_buf(),
+            detail,
+        },
+        _ => LedgerError::Storage { op: "open", detail },
+    }
+}
+
+fn storage(op: &'static str) -> impl FnOnce(rocksdb::Error) -> LedgerError {
+    move |e| match e.kind() {
+        ErrorKind::Corruption => LedgerError::Corrupt {
+            what: op,
+            detail: e.to_string(),
+        },
+        _ => LedgerError::Storage {
+            op,
+            detail: e.to_string(),
+        },
+    }
+}
+
+impl KvStore for RocksKv {
+    fn get(&self, col: Column, key: &[u8]) -> Result<Option<Vec<u8>>> {
+        let cf = self.cf(col)?;
+        self.db.get_cf(cf, key).map_err(storage("get"))
+    }
+
+    fn write(&self, batch: Batch) -> Result<()> {
+        let mut wb = WriteBatch::default();
+        for (col, key, value) in batch.ops() {
+            let cf = self.cf(*col)?;
+            match value {
+                Some(v) => wb.put_cf(cf, key, v),
+                None => wb.delete_cf(cf, key),
+            }
+        }
+        let mut wo = WriteOptions::default();
+        wo.set_sync(true);
+        self.db.write_opt(wb, &wo).map_err(storage("write"))
+    }
+
+    fn scan(
+        &self,
+        col: Column,
+        from: &[u8],
+        to: Option<&[u8]>,
+        limit: usize,
+    ) -> Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        if to.is_some_and(|t| t <= from) || limit == 0 {
+            return Ok(Vec::new());
+        }
+        let cf = self.cf(col)?;
+        let mut ro = ReadOptions::default();
+        if let Some(t) = to {
+            ro.set_iterate_upper_bound(t.to_vec());
+        }
+        let mut out = Vec::new();
+        for item in self
+            .db
+            .iterator_cf_opt(cf, ro, IteratorMode::From(from, Direction::Forward))
+        {
+            let (k, v) = item.map_err(storage("scan"))?;
+            out.push((k.into_vec(), v.into_vec()));
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,471 @@
+//! One suite, two stores: every test here runs on the in-memory store and
+//! on RocksDB (`mem::…` and `rocks::…`).
+
+mod common;
+
+use chancery_ledger::kv::{Batch, Column, KvStore};
+use chancery_ledger::{Cursor, Filter, Ledger, LedgerError, MemKv, RocksKv};
+use chancery_types::log_proof::{LogHead, entry_hash};
+use chancery_types::state_proof::{Status, licence_key};
+use chancery_types::{Canonical, ExecResult, Hash, RecordKind, RejectCode};
+use common::*;
+
+/// A store that can be reopened.
+trait Backend: Sized {
+    type K: KvStore;
+    fn fresh() -> Self;
+    /// Opens the store (for RocksDB, the previous handle must be dropped).
+    fn open(&self) -> Self::K;
+}
+
+struct Mem(MemKv);
+impl Backend for Mem {
+    type K = MemKv;
+    fn fresh() -> Self {
+        Mem(MemKv::new())
+    }
+    fn open(&self) -> MemKv {
+        self.0.clone()
+    }
+}
+
+struct Rocks(tempfile::TempDir);
+impl Backend for Rocks {
+    type K = RocksKv;
+    fn fresh() -> Self {
+        Rocks(tempfile::tempdir().unwrap())
+    }
+    fn open(&self) -> RocksKv {
+        RocksKv::open(self.0.path().join("db")).unwrap()
+    }
+}
+
+fn kv_contract<B: Backend>() {
+    let b = B::fresh();
+    let kv = b.open();
+    assert_eq!(kv.get(Column::State, b"a").unwrap(), None);
+    let mut w = Batch::new();
+    w.put(Column::State, b"b".to_vec(), b"2".to_vec());
+    w.put(Column::State, b"a".to_vec(), b"1".to_vec());
+    w.put(Column::State, b"c".to_vec(), b"3".to_vec());
+    w.put(Column::Index, b"a".to_vec(), b"other column".to_vec());
+    w.put(Column::State, b"d".to_vec(), b"x".to_vec());
+    w.delete(Column::State, b"d".to_vec());
+    w.put(Column::State, b"c".to_vec(), b"3b".to_vec());
+    kv.write(w).unwrap();
+    assert_eq!(kv.get(Column::State, b"a").unwrap(), Some(b"1".to_vec()));
+    assert_eq!(kv.get(Column::State, b"c").unwrap(), Some(b"3b".to_vec()));
+    assert_eq!(kv.get(Column::State, b"d").unwrap(), None);
+    assert_eq!(
+        kv.get(Column::Index, b"a").unwrap(),
+        Some(b"other column".to_vec())
+    );
+    let all = kv.scan(Column::State, b"", None, 100).unwrap();
+    let keys: Vec<&[u8]> = all.iter().map(|(k, _)| k.as_slice()).collect();
+    assert_eq!(keys, vec![&b"a"[..], b"b", b"c"]);
+    let mid = kv.scan(Column::State, b"a\0", Some(b"c"), 100).unwrap();
+    assert_eq!(mid.len(), 1);
+    assert_eq!(mid[0].0, b"b");
+    assert_eq!(kv.scan(Column::State, b"a", None, 2).unwrap().len(), 2);
+    assert!(
+        kv.scan(Column::State, b"c", Some(b"a"), 10)
+            .unwrap()
+            .is_empty()
+    );
+    drop(kv);
+    // Durable across reopen.
+    let kv = b.open();
+    assert_eq!(kv.get(Column::State, b"b").unwrap(), Some(b"2".to_vec()));
+}
+
+fn commit_reopen_continue<B: Backend>() {
+    let fx = fixture(2);
+    let b = B::fresh();
+    let mut blocks = Vec::new();
+    {
+        let l = Ledger::open(b.open(), &fx.genesis).unwrap();
+        assert_eq!(l.tip().height, 0);
+        let s0 = l.exec_summary(0).unwrap().unwrap();
+        assert_eq!(s0.log_size, 0);
+        assert_eq!(s0.state_root, Hash::ZERO);
+        for h in 1..=4 {
+            let (recs, ts) = workload_block(&fx, h, 16);
+            let c = commit(&l, recs, ts);
+            assert_eq!(c.height, h);
+            blocks.push(l.block(h).unwrap().unwrap());
+        }
+    }
+    let l = Ledger::open(b.open(), &fx.genesis).unwrap();
+    assert_eq!(l.tip().height, 4);
+    for (i, blk) in blocks.iter().enumerate() {
+        let h = i as u64 + 1;
+        assert_eq!(
+            l.block(h).unwrap().unwrap().to_canonical(),
+            blk.to_canonical()
+        );
+        assert_eq!(blk.results.len(), blk.records.len());
+        let cert = l.certificate(h).unwrap().unwrap();
+        assert_eq!(cert.vote.block_hash, blk.header.hash());
+    }
+    let (recs, ts) = workload_block(&fx, 5, 16);
+    commit(&l, recs, ts);
+    assert_eq!(l.tip().height, 5);
+    assert_eq!(l.log_size(), 5 * 16);
+}
+
+fn refuses_bad_blocks<B: Backend>() {
+    let fx = fixture(1);
+    let b = B::fresh();
+    let l = Ledger::open(b.open(), &fx.genesis).unwrap();
+    let (recs, ts) = workload_block(&fx, 1, 8);
+    commit(&l, recs, ts);
+    let (recs, ts) = workload_block(&fx, 2, 8);
+    let (good, cert) = next_block(&l, recs, ts);
+    let sigs = chancery_ledger::NothingVerified;
+    let try_with = |f: &dyn Fn(&mut chancery_types::Block)| {
+        let mut blk = good.clone();
+        f(&mut blk);
+        let mut c = cert.clone();
+        c.vote.block_hash = blk.header.hash();
+        c.vote.height = blk.header.height;
+        l.commit(&blk, &c, &sigs).unwrap_err()
+    };
+    assert!(matches!(
+        try_with(&|b| b.header.height = 3),
+        LedgerError::WrongHeight {
+            expected: 2,
+            got: 3
+        }
+    ));
+    assert!(matches!(
+        try_with(&|b| b.header.parent = Hash([1; 32])),
+        LedgerError::WrongParent { .. }
+    ));
+    assert!(matches!(
+        try_with(&|b| b.header.chain_id = chancery_types::ChainId(Hash([2; 32]))),
+        LedgerError::BlockChain { .. }
+    ));
+    assert!(matches!(
+        try_with(&|b| b.header.log_root = Hash([3; 32])),
+        LedgerError::ExecMismatch {
+            field: "log_root",
+            ..
+        }
+    ));
+    assert!(matches!(
+        try_with(&|b| b.header.log_size += 1),
+        LedgerError::ExecMismatch {
+            field: "log_size",
+            ..
+        }
+    ));
+    assert!(matches!(
+        try_with(&|b| b.header.state_root = Hash([4; 32])),
+        LedgerError::ExecMismatch {
+            field: "state_root",
+            ..
+        }
+    ));
+    assert!(matches!(
+        try_with(&|b| b.header.exec_height = 0),
+        LedgerError::WrongExecHeight {
+            expected: 1,
+            got: 0,
+            ..
+        }
+    ));
+    assert!(matches!(
+        try_with(&|b| b.header.timestamp = chancery_types::Timestamp(T0)),
+        LedgerError::TimestampRegressed { .. }
+    ));
+    assert!(matches!(
+        try_with(&|b| b.header.record_count += 1),
+        LedgerError::PayloadMismatch {
+            field: "record_count",
+            ..
+        }
+    ));
+    assert!(matches!(
+        try_with(&|b| b.header.records_root = Hash([5; 32])),
+        LedgerError::PayloadMismatch {
+            field: "records_root",
+            ..
+        }
+    ));
+    let mut wrong_cert = cert.clone();
+    wrong_cert.vote.block_hash = Hash([6; 32]);
+    assert!(matches!(
+        l.commit(&good, &wrong_cert, &sigs).unwrap_err(),
+        LedgerError::CertificateMismatch { .. }
+    ));
+    // Nothing was written: the good block still commits.
+    assert_eq!(l.tip().height, 1);
+    assert_eq!(l.log_size(), 8);
+    l.commit(&good, &cert, &sigs).unwrap();
+    assert_eq!(l.tip().height, 2);
+}
+
+fn refuses_other_chain<B: Backend>() {
+    let b = B::fresh();
+    drop(Ledger::open(b.open(), &fixture(2).genesis).unwrap());
+    let other = fixture(3).genesis;
+    match Ledger::open(b.open(), &other) {
+        Err(LedgerError::WrongChain { expected, .. }) => assert_eq!(expected, other.chain_id()),
+        other => panic!("expected WrongChain, got {other:?}"),
+    }
+}
+
+fn proofs_against_certified_headers<B: Backend>() {
+    let lag = 2;
+    let fx = fixture(lag);
+    let b = B::fresh();
+    let l = Ledger::open(b.open(), &fx.genesis).unwrap();
+    for h in 1..=8 {
+        let (recs, ts) = workload_block(&fx, h, 24);
+        commit(&l, recs, ts);
+    }
+    // Header 8 certifies the execution of block 6.
+    let h8 = l.header(8).unwrap().unwrap();
+    assert_eq!(h8.exec_height, 6);
+    let head = LogHead {
+        size: h8.log_size,
+        root: h8.log_root,
+    };
+    assert_eq!(l.log_head(h8.log_size).unwrap(), head);
+    let block3 = l.block(3).unwrap().unwrap();
+    for rec in block3.records.iter() {
+        let id = rec.id();
+        let rp = l.record_proof(&id, head.size).unwrap().unwrap();
+        assert_eq!(rp.entry.record, id);
+        assert_eq!(rp.entry.height, 3);
+        rp.proof.verify(&entry_hash(&rp.entry), &head).unwrap();
+        let view = l.record(&id).unwrap().unwrap();
+        assert_eq!(view.record, *rec);
+        assert_eq!(view.result, rp.entry.result);
+    }
+    // Block 7's records are not in the log of header 8.
+    let id7 = l.block(7).unwrap().unwrap().records[0].id();
+    assert!(l.record_proof(&id7, head.size).unwrap().is_none());
+    // Consistency between two certified heads.
+    let h5 = l.header(5).unwrap().unwrap();
+    let old = LogHead {
+        size: h5.log_size,
+        root: h5.log_root,
+    };
+    l.consistency_proof(old.size, head.size)
+        .unwrap()
+        .verify(&old, &head)
+        .unwrap();
+    assert!(matches!(
+        l.inclusion_proof(0, l.log_size() + 1),
+        Err(LedgerError::BeyondLog { .. })
+    ));
+    // Status proofs against header 8's state root (state after block 6).
+    let key = licence_key(&agency("transport"), &subject("DL-10000"));
+    let sp = l.status_proof(&key, h8.exec_height).unwrap();
+    assert_eq!(sp.root, h8.state_root);
+    let value = sp.value.clone().unwrap();
+    sp.proof.verify(&h8.state_root, &key, Some(&value)).unwrap();
+    assert!(matches!(
+        Status::from_canonical(&value).unwrap(),
+        Status::Licence(_)
+    ));
+    let absent = licence_key(&agency("transport"), &subject("NOPE"));
+    let sp = l.status_proof(&absent, 6).unwrap();
+    assert!(sp.value.is_none());
+    sp.proof.verify(&h8.state_root, &absent, None).unwrap();
+}
+
+fn queries_page_stably<B: Backend>() {
+    let fx = fixture(1);
+    let b = B::fresh();
+    let l = Ledger::open(b.open(), &fx.genesis).unwrap();
+    let mut ts = T0 + 1000;
+    let issue = |l: &Ledger<B::K>, n: u64, ts: u64| {
+        let recs = (0..n)
+            .map(|i| {
+                fx.record(
+                    "transport",
+                    1,
+                    licence_issue("driving", ts - 10, ts + DAY),
+                    &format!("Q-{}", i % 2),
+                    ts - 1,
+                    ts * 100 + i,
+                )
+            })
+            .collect();
+        commit(l, recs, ts)
+    };
+    issue(&l, 5, ts);
+    // Page through subject Q-0 three at a time, committing between pages.
+    let filter = Filter::Subject("Q-0".into());
+    let mut seen = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    let mut rounds = 0;
+    loop {
+        let page = l.query(&filter, cursor, 2).unwrap();
+        seen.extend(page.items.iter().map(|r| r.log_index));
+        if rounds < 3 {
+            ts += 1000;
+            issue(&l, 4, ts);
+        }
+        rounds += 1;
+        match page.next {
+            Some(c) => {
+                // Cursors survive a round trip through text.
+                cursor = Some(c.to_string().parse().unwrap());
+            }
+            None => break,
+        }
+    }
+    let expected: Vec<u64> = (0..l.log_size())
+        .filter(|i| {
+            l.record_at_log_index(*i)
+                .unwrap()
+                .unwrap()
+                .record
+                .record
+                .subject
+                .as_str()
+                == "Q-0"
+        })
+        .collect();
+    assert_eq!(seen, expected);
+    assert!(expected.len() >= 3 + 3 * 2);
+
+    let by_issuer = l
+        .query(&Filter::Issuer(agency("transport")), None, 1000)
+        .unwrap();
+    assert_eq!(by_issuer.items.len() as u64, l.log_size());
+    assert!(by_issuer.next.is_none());
+    assert!(
+        l.query(&Filter::Issuer(agency("health")), None, 10)
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let by_kind = l
+        .query(&Filter::Kind("licence_issue".into()), None, 4)
+        .unwrap();
+    assert_eq!(by_kind.items.len(), 4);
+    assert!(by_kind.next.is_some());
+    // Heights 2..=3: the 4 + 4 records of those blocks, in order.
+    let hr = l
+        .query(&Filter::Heights { from: 2, to: 3 }, None, 1000)
+        .unwrap();
+    assert_eq!(hr.items.len(), 8);
+    assert!(hr.items.iter().all(|r| r.height == 2 || r.height == 3));
+    let first = l
+        .query(&Filter::Heights { from: 2, to: 3 }, None, 5)
+        .unwrap();
+    let rest = l
+        .query(&Filter::Heights { from: 2, to: 3 }, first.next, 5)
+        .unwrap();
+    assert_eq!(first.items.len() + rest.items.len(), 8);
+    assert!(rest.next.is_none());
+    assert!("zz".parse::<Cursor>().is_err());
+    // Record by id.
+    let r = &hr.items[0];
+    assert_eq!(l.record(&r.id).unwrap().unwrap(), *r);
+    assert_eq!(r.result, l.results(r.height).unwrap()[r.index as usize]);
+}
+
+fn consensus_state<B: Backend>() {
+    let fx = fixture(1);
+    let b = B::fresh();
+    {
+        let l = Ledger::open(b.open(), &fx.genesis).unwrap();
+        l.consensus_put(&[(b"vote/1", Some(b"a")), (b"vote/2", Some(b"b"))])
+            .unwrap();
+        l.consensus_put(&[(b"vote/1", None)]).unwrap();
+    }
+    let l = Ledger::open(b.open(), &fx.genesis).unwrap();
+    assert_eq!(l.consensus_get(b"vote/1").unwrap(), None);
+    assert_eq!(l.consensus_get(b"vote/2").unwrap(), Some(b"b".to_vec()));
+}
+
+fn duplicate_and_rejected_are_logged<B: Backend>() {
+    let fx = fixture(1);
+    let b = B::fresh();
+    let l = Ledger::open(b.open(), &fx.genesis).unwrap();
+    let ts = T0 + 1000;
+    let r = fx.record(
+        "transport",
+        1,
+        licence_issue("driving", ts, ts + DAY),
+        "D-1",
+        ts,
+        1,
+    );
+    let c = commit(&l, vec![r.clone(), r.clone()], ts);
+    assert_eq!(
+        c.results,
+        vec![
+            ExecResult::Accepted,
+            ExecResult::Rejected(RejectCode::Duplicate)
+        ]
+    );
+    assert_eq!(l.log_size(), 2);
+    // The id points at the first occurrence.
+    assert_eq!(l.record(&r.id()).unwrap().unwrap().log_index, 0);
+    let c = commit(&l, vec![r.clone()], ts + 1000);
+    assert_eq!(c.results, vec![ExecResult::Rejected(RejectCode::Duplicate)]);
+    assert_eq!(
+        l.query(&Filter::Subject("D-1".into()), None, 10)
+            .unwrap()
+            .items
+            .len(),
+        3
+    );
+    let _ = RecordKind::LicenceAmend;
+}
+
+macro_rules! suite {
+    ($module:ident, $backend:ty) => {
+        mod $module {
+            use super::*;
+            #[test]
+            fn kv_contract() {
+                super::kv_contract::<$backend>();
+            }
+            #[test]
+            fn commit_reopen_continue() {
+                super::commit_reopen_continue::<$backend>();
+            }
+            #[test]
+            fn refuses_bad_blocks() {
+                super::refuses_bad_blocks::<$backend>();
+            }
+            #[test]
+            fn refuses_other_chain() {
+                super::refuses_other_chain::<$backend>();
+            }
+            #[test]
+            fn proofs_against_certified_headers() {
+                super::proofs_against_certified_headers::<$backend>();
+            }
+            #[test]
+            fn queries_page_stably() {
+                super::queries_page_stably::<$backend>();
+            }
+            #[test]
+            fn consensus_state() {
+                super::consensus_state::<$backend>();
+            }
+            #[test]
+            fn duplicate_and_rejected_are_logged() {
+                super::duplicate_and_rejected_are_logged::<$backend>();
+            }
+        }
+    };
+}
+
+suite!(mem, Mem);
+suite!(rocks, Rocks);
+
+#[test]
+fn ledgers_can_be_shared_between_threads() {
+    fn check<T: Send + Sync>() {}
+    check::<Ledger<RocksKv>>();
+    check::<Ledger<MemKv>>();
+}

@@ -1,0 +1,165 @@
+//! Carrying out the replica's actions, in the order it gave them.
+
+use std::collections::VecDeque;
+
+use chancery_consensus::{Action, Input};
+use chancery_ledger::KvStore;
+use chancery_types::bounded::{Bytes, List};
+use chancery_types::{Block, Canonical, CommitCertificate};
+use tracing::{debug, error, info, warn};
+
+use super::{CommitEvent, REPLICA_STATE_KEY, Runtime};
+use crate::p2p::Outbound;
+use crate::wire::{Frame, MAX_GOSSIP_RECORDS, MAX_SYNC_BLOCKS, SyncedBlock};
+
+impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
+    /// Executes queued actions until none are left (actions may feed inputs
+    /// back, which queue more actions).
+    pub(super) async fn drain(&mut self, queue: &mut VecDeque<Action>) {
+        while let Some(action) = queue.pop_front() {
+            self.execute(action, queue).await;
+        }
+    }
+
+    async fn execute(&mut self, action: Action, queue: &mut VecDeque<Action>) {
+        match action {
+            Action::Persist { token, state } => {
+                let bytes = state.to_canonical();
+                match self
+                    .ledger
+                    .consensus_put(&[(REPLICA_STATE_KEY, Some(&bytes))])
+                {
+                    // Only a synced write releases the votes held behind it.
+                    Ok(()) => self.input(Input::Persisted(token), queue),
+                    Err(e) => {
+                        error!(error = %e, "runtime: persisting consensus state failed; votes stay held")
+                    }
+                }
+            }
+            Action::Send { to, message } => {
+                self.send(to as usize, Frame::Consensus(consensus_bytes(&message)))
+                    .await
+            }
+            Action::Broadcast { message } => {
+                let frame = Frame::Consensus(consensus_bytes(&message));
+                self.broadcast(&frame).await;
+            }
+            Action::ScheduleTimer { timer, at } => {
+                self.timer_seq += 1;
+                self.timers.insert((at, self.timer_seq), timer);
+            }
+            Action::BuildProposal {
+                height,
+                view,
+                parent,
+            } => {
+                self.pending_proposal = Some((height, view, parent, super::now_ms()));
+            }
+            Action::ValidateBlock { block } => self.validate(block, queue),
+            Action::Deliver { block, certificate } => self.deliver(block, certificate, queue),
+            Action::RequestBlocks { from, to } => {
+                let to = to.min(from + MAX_SYNC_BLOCKS as u64 - 1);
+                debug!(from, to, "runtime: requesting blocks");
+                self.broadcast(&Frame::SyncRequest { from, to }).await;
+            }
+            Action::Evidence(e) => warn!(evidence = ?e, "runtime: equivocation evidence"),
+        }
+    }
+
+    pub(super) async fn send(&self, to: usize, frame: Frame) {
+        if to == self.me || to >= self.n {
+            return;
+        }
+        let out = Outbound {
+            to,
+            frame: frame.to_canonical(),
+        };
+        if self.outbound.send(out).await.is_err() {
+            debug!("runtime: network gone");
+        }
+    }
+
+    pub(super) async fn broadcast(&self, frame: &Frame) {
+        let bytes = frame.to_canonical();
+        for to in (0..self.n).filter(|i| *i != self.me) {
+            let _ = self
+                .outbound
+                .send(Outbound {
+                    to,
+                    frame: bytes.clone(),
+                })
+                .await;
+        }
+    }
+
+    /// Sends admitted records to every validator so any primary can propose them.
+    pub(super) async fn gossip(&self, records: Vec<Vec<u8>>) {
+        for chunk in records.chunks(MAX_GOSSIP_RECORDS) {
+            let list: Vec<_> = chunk
+                .iter()
+                .filter_map(|r| Bytes::new(r.clone()).ok())
+                .collect();
+            if let Ok(list) = List::new(list) {
+                self.broadcast(&Frame::Records(list)).await;
+            }
+        }
+    }
+
+    pub(super) async fn serve_sync(&self, peer: usize, from: u64, to: u64) {
+        let to = to.min(from.saturating_add(MAX_SYNC_BLOCKS as u64 - 1));
+        let mut blocks = Vec::new();
+        for h in from.max(1)..=to {
+            match (self.ledger.block(h), self.ledger.certificate(h)) {
+                (Ok(Some(block)), Ok(Some(certificate))) => {
+                    blocks.push(SyncedBlock { block, certificate })
+                }
+                _ => break,
+            }
+        }
+        if blocks.is_empty() {
+            return;
+        }
+        if let Ok(list) = List::new(blocks) {
+            self.send(peer, Frame::SyncResponse(list)).await;
+        }
+    }
+
+    fn deliver(
+        &mut self,
+        block: Block,
+        certificate: CommitCertificate,
+        queue: &mut VecDeque<Action>,
+    ) {
+        let height = block.header.height;
+        if height <= self.ledger.tip().height {
+            return; // already committed (replayed after a restart)
+        }
+        match self.ledger.commit(&block, &certificate, &self.verified) {
+            Ok(committed) => {
+                let ids: Vec<_> = block.records.iter().map(|r| r.id()).collect();
+                self.mempool.remove_committed(&ids);
+                for id in &ids {
+                    self.verified.remove(id);
+                }
+                self.headers.retain(|_, h| h.height > height);
+                let accepted = committed
+                    .results
+                    .iter()
+                    .filter(|r| matches!(r, chancery_types::ExecResult::Accepted))
+                    .count();
+                info!(height, hash = %committed.hash.short(), records = ids.len(), accepted, "committed");
+                let _ = self.commits.send(CommitEvent {
+                    height,
+                    hash: committed.hash,
+                    records: ids.into_iter().zip(committed.results).collect(),
+                });
+                self.retry_deferred(queue);
+            }
+            Err(e) => error!(height, error = %e, "runtime: commit of a certified block failed"),
+        }
+    }
+}
+
+fn consensus_bytes(message: &chancery_consensus::Message) -> Bytes<{ 64 * 1024 * 1024 }> {
+    Bytes::new(message.to_canonical()).unwrap_or_default()
+}

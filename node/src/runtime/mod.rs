@@ -1,0 +1,306 @@
+//! The consensus runtime: one task that owns the replica, the mempool and
+//! the ledger's write side, and carries out the replica's actions.
+//!
+//! ```text
+//!  p2p inbound ──► Frame ──► Input::Bytes / SyncedBlock ─┐
+//!  commands (RPC) ──► mempool ──► gossip Frame::Records   │
+//!  timers ─────────────────────────────► Input::TimerFired┤
+//!                                                         ▼
+//!                                               Replica::handle
+//!                                                         │ actions, in order
+//!   Persist → ledger.consensus_put (synced) → Input::Persisted
+//!   Send/Broadcast → p2p   BuildProposal → mempool + exec summary → ProposalReady
+//!   ValidateBlock → header, roots, signatures → BlockValidated
+//!   Deliver → ledger.commit (one synced batch) → commit events
+//!   RequestBlocks → SyncRequest to peers
+//! ```
+//!
+//! The replica holds back every message produced after a `Persist` until
+//! the runtime feeds `Persisted` — and the runtime feeds it only after the
+//! synced write returned — so no vote leaves before its state is on disk.
+
+mod actions;
+mod proposal;
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use chancery_consensus::state::PersistentState;
+use chancery_consensus::{Action, Config as ReplicaConfig, Input, Replica, Timer};
+use chancery_ledger::{KvStore, Ledger};
+use chancery_types::{BlockHeader, Canonical, ExecResult, Hash, RecordId};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tracing::{debug, info, warn};
+
+use crate::mempool::{AdmitError, Mempool};
+use crate::p2p::{Inbound, Outbound};
+
+/// The key under which the replica's persistent state is stored.
+pub const REPLICA_STATE_KEY: &[u8] = b"replica/state";
+
+/// How blocks are cut.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockLimits {
+    /// Records per block, at most.
+    pub max_records: usize,
+    /// How long the primary waits for a fuller block.
+    pub max_delay: Duration,
+}
+
+/// Requests from the API.
+#[derive(Debug)]
+pub enum Command {
+    /// Admit encoded signed records; answers one result per record.
+    Submit {
+        /// Canonical signed records.
+        records: Vec<Vec<u8>>,
+        /// The answer.
+        reply: oneshot::Sender<Vec<Result<RecordId, AdmitError>>>,
+    },
+}
+
+/// A block committed by this node.
+#[derive(Debug, Clone)]
+pub struct CommitEvent {
+    /// Height.
+    pub height: u64,
+    /// Header hash.
+    pub hash: Hash,
+    /// Each record with its execution result.
+    pub records: Vec<(RecordId, ExecResult)>,
+}
+
+/// The runtime's state.
+pub struct Runtime<K: KvStore> {
+    replica: Replica,
+    me: usize,
+    n: usize,
+    ledger: Arc<Ledger<K>>,
+    mempool: Mempool,
+    outbound: mpsc::Sender<Outbound>,
+    commits: broadcast::Sender<CommitEvent>,
+    limits: BlockLimits,
+    timers: BTreeMap<(u64, u64), Timer>,
+    timer_seq: u64,
+    /// A proposal the replica asked for: (height, view, parent, asked at).
+    pending_proposal: Option<(u64, u64, Hash, u64)>,
+    /// Headers of blocks seen in proposals (parents of later proposals).
+    headers: HashMap<Hash, BlockHeader>,
+    /// Proposals that wait for this node to execute their exec height.
+    deferred: Vec<chancery_types::Block>,
+    /// Records whose signatures this node verified at admission.
+    verified: HashSet<RecordId>,
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Why the runtime could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// The consensus configuration or stored state was refused.
+    #[error("consensus: {0}")]
+    Consensus(#[from] chancery_consensus::Error),
+    /// The ledger failed.
+    #[error("ledger: {0}")]
+    Ledger(#[from] chancery_ledger::LedgerError),
+    /// Stored consensus state does not decode.
+    #[error("stored consensus state is corrupt: {0}")]
+    CorruptState(chancery_types::DecodeError),
+}
+
+impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
+    /// Builds the runtime, restoring the replica from the ledger's stored
+    /// consensus state when there is one.
+    pub fn new(
+        config: ReplicaConfig,
+        ledger: Arc<Ledger<K>>,
+        mempool: Mempool,
+        outbound: mpsc::Sender<Outbound>,
+        limits: BlockLimits,
+    ) -> Result<(Self, broadcast::Receiver<CommitEvent>), RuntimeError> {
+        let me = config.me as usize;
+        let n = config.validators.n();
+        let replica = match ledger.consensus_get(REPLICA_STATE_KEY)? {
+            Some(bytes) => {
+                let state =
+                    PersistentState::from_canonical(&bytes).map_err(RuntimeError::CorruptState)?;
+                Replica::restore(config, state)?
+            }
+            None => Replica::new(config)?,
+        };
+        let (commits, commits_rx) = broadcast::channel(1024);
+        Ok((
+            Runtime {
+                replica,
+                me,
+                n,
+                ledger,
+                mempool,
+                outbound,
+                commits,
+                limits,
+                timers: BTreeMap::new(),
+                timer_seq: 0,
+                pending_proposal: None,
+                headers: HashMap::new(),
+                deferred: Vec::new(),
+                verified: HashSet::new(),
+            },
+            commits_rx,
+        ))
+    }
+
+    /// A new subscriber to commit events.
+    pub fn subscribe(&self) -> broadcast::Receiver<CommitEvent> {
+        self.commits.subscribe()
+    }
+
+    /// Runs until `shutdown` flips.
+    pub async fn run(
+        mut self,
+        mut inbound: mpsc::Receiver<Inbound>,
+        mut commands: mpsc::Receiver<Command>,
+        mut shutdown: watch::Receiver<bool>,
+    ) {
+        let mut queue = VecDeque::new();
+        self.boot(&mut queue);
+        loop {
+            self.drain(&mut queue).await;
+            self.maybe_propose(&mut queue);
+            self.drain(&mut queue).await;
+            let deadline = self.next_deadline();
+            let sleep = tokio::time::sleep(Duration::from_millis(
+                deadline.saturating_sub(now_ms()).min(1000),
+            ));
+            tokio::select! {
+                _ = shutdown.changed() => {
+                    info!("runtime: shutting down");
+                    return;
+                }
+                Some(frame) = inbound.recv() => self.on_frame(frame, &mut queue).await,
+                Some(cmd) = commands.recv() => self.on_command(cmd).await,
+                _ = sleep => self.fire_timers(&mut queue),
+            }
+        }
+    }
+
+    fn boot(&mut self, queue: &mut VecDeque<Action>) {
+        // Blocks the ledger holds beyond what the replica delivered (the
+        // ledger commits before the replica's next persist) go back in.
+        let delivered = self.replica.delivered();
+        let tip = self.ledger.tip().height;
+        for h in delivered + 1..=tip {
+            match (self.ledger.block(h), self.ledger.certificate(h)) {
+                (Ok(Some(block)), Ok(Some(certificate))) => {
+                    self.input(Input::SyncedBlock { block, certificate }, queue)
+                }
+                _ => {
+                    warn!(height = h, "runtime: ledger block missing at boot");
+                    break;
+                }
+            }
+        }
+        self.input(Input::Start, queue);
+        info!(me = self.me, n = self.n, tip, "runtime: started");
+    }
+
+    fn input(&mut self, input: Input, queue: &mut VecDeque<Action>) {
+        queue.extend(self.replica.handle(now_ms(), input));
+    }
+
+    fn next_deadline(&self) -> u64 {
+        let timer = self.timers.keys().next().map(|(at, _)| *at);
+        let proposal = self
+            .pending_proposal
+            .map(|(.., asked)| asked + self.limits.max_delay.as_millis() as u64);
+        match (timer, proposal) {
+            (Some(a), Some(b)) => a.min(b),
+            (Some(a), None) | (None, Some(a)) => a,
+            (None, None) => now_ms() + 1000,
+        }
+    }
+
+    fn fire_timers(&mut self, queue: &mut VecDeque<Action>) {
+        let now = now_ms();
+        while let Some((&(at, seq), _)) = self.timers.iter().next() {
+            if at > now {
+                break;
+            }
+            if let Some(timer) = self.timers.remove(&(at, seq)) {
+                self.input(Input::TimerFired(timer), queue);
+            }
+        }
+    }
+
+    async fn on_command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Submit { records, reply } => {
+                let results = self.admit(&records);
+                let admitted: Vec<Vec<u8>> = records
+                    .into_iter()
+                    .zip(&results)
+                    .filter(|(_, r)| r.is_ok())
+                    .map(|(b, _)| b)
+                    .collect();
+                self.gossip(admitted).await;
+                let _ = reply.send(results);
+            }
+        }
+    }
+
+    fn admit(&mut self, records: &[Vec<u8>]) -> Vec<Result<RecordId, AdmitError>> {
+        let keys = proposal::RulesKeys(self.ledger.rules());
+        let ledger = &self.ledger;
+        let committed = |id: &RecordId| matches!(ledger.record(id), Ok(Some(_)));
+        let results = self.mempool.admit(records, &keys, &committed);
+        for id in results.iter().flatten() {
+            self.verified.insert(*id);
+        }
+        results
+    }
+
+    async fn on_frame(&mut self, inbound: Inbound, queue: &mut VecDeque<Action>) {
+        use crate::wire::Frame;
+        let frame = match Frame::from_canonical(&inbound.frame) {
+            Ok(f) => f,
+            Err(e) => {
+                debug!(from = inbound.from, error = %e, "runtime: undecodable frame dropped");
+                return;
+            }
+        };
+        match frame {
+            Frame::Consensus(bytes) => self.input(Input::Bytes(bytes.into_vec()), queue),
+            Frame::Records(list) => {
+                let records: Vec<Vec<u8>> =
+                    list.into_vec().into_iter().map(|b| b.into_vec()).collect();
+                let results = self.admit(&records);
+                let refused = results.iter().filter(|r| r.is_err()).count();
+                if refused > 0 {
+                    debug!(
+                        from = inbound.from,
+                        refused, "runtime: gossiped records refused"
+                    );
+                }
+            }
+            Frame::SyncRequest { from, to } => self.serve_sync(inbound.from, from, to).await,
+            Frame::SyncResponse(blocks) => {
+                for synced in blocks.into_vec() {
+                    self.input(
+                        Input::SyncedBlock {
+                            block: synced.block,
+                            certificate: synced.certificate,
+                        },
+                        queue,
+                    );
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! Building this node's proposals and validating everyone else's.
+
+use std::collections::VecDeque;
+
+use chancery_consensus::{Action, Input};
+use chancery_ledger::{KvStore, Rules};
+use chancery_types::bounded::List;
+use chancery_types::crypto::batch::{BatchItem, verify_batch};
+use chancery_types::log_proof::records_root;
+use chancery_types::{
+    AgencyId, Block, BlockHeader, KeyId, PublicKey, RecordId, SignedRecord, Timestamp,
+};
+use tracing::debug;
+
+use super::{Runtime, now_ms};
+use crate::mempool::IssuerKeys;
+
+/// Issuer keys as the ledger's rules know them.
+pub(super) struct RulesKeys<'a>(pub(super) &'a Rules);
+
+impl IssuerKeys for RulesKeys<'_> {
+    fn agency_known(&self, agency: &AgencyId) -> bool {
+        self.0.agencies.contains_key(agency)
+    }
+    fn key(&self, agency: &AgencyId, key_id: &KeyId, at: Timestamp) -> Option<PublicKey> {
+        let a = self.0.agencies.get(agency)?;
+        let k = self.0.issuer_key(a, key_id)?;
+        k.valid_at(at).then_some(k.public)
+    }
+    fn max_body_bytes(&self) -> usize {
+        self.0.max_body_bytes as usize
+    }
+}
+
+impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
+    fn parent_timestamp(&self, parent: &chancery_types::Hash) -> Timestamp {
+        let tip = self.ledger.tip();
+        if &tip.hash == parent {
+            return tip.timestamp;
+        }
+        self.headers
+            .get(parent)
+            .map(|h| h.timestamp)
+            .unwrap_or(tip.timestamp)
+    }
+
+    /// Builds the proposal the replica asked for once the block is full or
+    /// the delay has passed, and the height it certifies has been executed.
+    pub(super) fn maybe_propose(&mut self, queue: &mut VecDeque<Action>) {
+        let Some((height, view, parent, asked)) = self.pending_proposal else {
+            return;
+        };
+        let waited = now_ms().saturating_sub(asked) >= self.limits.max_delay.as_millis() as u64;
+        if !waited && self.mempool.len() < self.limits.max_records {
+            return;
+        }
+        let rules = self.ledger.rules();
+        let exec_height = height.saturating_sub(rules.execution_lag);
+        let summary = match self.ledger.exec_summary(exec_height) {
+            Ok(Some(s)) => s,
+            _ => return, // not executed here yet; try again after the next commit
+        };
+        self.pending_proposal = None;
+        let records: Vec<SignedRecord> = self
+            .mempool
+            .take(self.limits.max_records)
+            .into_iter()
+            .map(|a| a.record)
+            .collect();
+        let ids: Vec<RecordId> = records.iter().map(|r| r.id()).collect();
+        let header = BlockHeader {
+            chain_id: rules.chain_id,
+            height,
+            view,
+            parent,
+            timestamp: Timestamp(now_ms().max(self.parent_timestamp(&parent).0)),
+            proposer: self.me as u16,
+            records_root: records_root(&ids),
+            record_count: records.len() as u32,
+            exec_height,
+            log_root: summary.log_root,
+            log_size: summary.log_size,
+            state_root: summary.state_root,
+            validator_set_hash: self.replica.validators(height).hash(),
+        };
+        let Ok(records) = List::new(records) else {
+            return;
+        };
+        self.headers.insert(header.hash(), header.clone());
+        let block = Block {
+            header,
+            records,
+            results: List::default(),
+        };
+        debug!(
+            height,
+            view,
+            records = block.records.len(),
+            "runtime: proposing"
+        );
+        self.input(Input::ProposalReady(block), queue);
+    }
+
+    /// Stateless checks of a proposal: header fields and roots against this
+    /// node's execution of `exec_height`, the records root, and every
+    /// signature this node has not verified yet (in one batch).
+    pub(super) fn validate(&mut self, block: Block, queue: &mut VecDeque<Action>) {
+        let h = &block.header;
+        let rules = self.ledger.rules();
+        let exec_height = h.height.saturating_sub(rules.execution_lag);
+        let summary = match self.ledger.exec_summary(exec_height) {
+            Ok(Some(s)) => s,
+            _ => {
+                self.deferred.push(block);
+                return;
+            }
+        };
+        let ids: Vec<RecordId> = block.records.iter().map(|r| r.id()).collect();
+        let mut valid = h.chain_id == rules.chain_id
+            && h.exec_height == exec_height
+            && h.log_root == summary.log_root
+            && h.log_size == summary.log_size
+            && h.state_root == summary.state_root
+            && h.record_count as usize == block.records.len()
+            && h.records_root == records_root(&ids)
+            && h.validator_set_hash == self.replica.validators(h.height).hash()
+            && h.timestamp >= self.parent_timestamp(&h.parent);
+        if valid {
+            valid = self.signatures_ok(&block.records, &ids);
+        }
+        if !valid {
+            debug!(height = h.height, "runtime: proposal failed validation");
+        }
+        let hash = h.hash();
+        self.headers.insert(hash, h.clone());
+        self.input(Input::BlockValidated { hash, valid }, queue);
+    }
+
+    fn signatures_ok(&mut self, records: &[SignedRecord], ids: &[RecordId]) -> bool {
+        let keys = RulesKeys(self.ledger.rules());
+        let chain = self.ledger.rules().chain_id;
+        let mut todo = Vec::new();
+        for (r, id) in records.iter().zip(ids) {
+            if self.verified.contains(id) {
+                continue;
+            }
+            // Records whose key is unknown are rejected by execution, with a code.
+            if let Some(key) = keys.key(&r.record.issuer, &r.record.key_id, r.record.timestamp) {
+                todo.push((key, r.signing_bytes(&chain), r, *id));
+            }
+        }
+        let items: Vec<BatchItem<'_>> = todo
+            .iter()
+            .map(|(key, message, r, _)| BatchItem {
+                key,
+                message,
+                signature: &r.signature,
+            })
+            .collect();
+        let ok = verify_batch(&items).iter().all(Result::is_ok);
+        if ok {
+            self.verified.extend(todo.iter().map(|(.., id)| *id));
+        }
+        ok
+    }
+
+    pub(super) fn retry_deferred(&mut self, queue: &mut VecDeque<Action>) {
+        for block in std::mem::take(&mut self.deferred) {
+            self.validate(block, queue);
+        }
+    }
+}

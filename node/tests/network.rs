@@ -1,0 +1,243 @@
+//! Four validators in one process — real libp2p on loopback, in-memory
+//! ledgers — commit records submitted to a backup, and agree byte for byte.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chancery_consensus::{Config as ReplicaConfig, Timeouts};
+use chancery_ledger::{Ledger, MemKv};
+use chancery_node::mempool::{Limits, Mempool};
+use chancery_node::p2p::peers::{PeerSet, keypair};
+use chancery_node::p2p::{self, NetConfig};
+use chancery_node::runtime::{BlockLimits, Command, CommitEvent, Runtime};
+use chancery_types::bounded::{Bytes, List, Text};
+use chancery_types::*;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+struct Keys {
+    issuer: SecretKey,
+    consensus: SecretKey,
+    network: SecretKey,
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn genesis(keys: &[Keys], ports: &[u16]) -> Genesis {
+    let ids: Vec<AgencyId> = (0..keys.len())
+        .map(|i| AgencyId::new(format!("agency-{i}")).unwrap())
+        .collect();
+    Genesis {
+        chain_name: Text::new("runtime-test").unwrap(),
+        genesis_time: Timestamp(1_000),
+        agencies: List::new(
+            keys.iter()
+                .zip(&ids)
+                .map(|(k, id)| Agency {
+                    id: id.clone(),
+                    name: Text::new(id.as_str()).unwrap(),
+                    admin_key: k.issuer.public(),
+                    issuer_keys: List::new(vec![IssuerKey {
+                        public: k.issuer.public(),
+                        valid_from: Timestamp(0),
+                        valid_until: None,
+                    }])
+                    .unwrap(),
+                })
+                .collect(),
+        )
+        .unwrap(),
+        validators: ValidatorSet::new(
+            keys.iter()
+                .zip(&ids)
+                .zip(ports)
+                .map(|((k, id), port)| Validator {
+                    agency: id.clone(),
+                    consensus_key: k.consensus.public(),
+                    network_key: k.network.public(),
+                    address: Text::new(format!("/ip4/127.0.0.1/tcp/{port}")).unwrap(),
+                })
+                .collect(),
+        )
+        .unwrap(),
+        policy: Policy {
+            max_body_bytes: 1024,
+            permissions: List::new(
+                ids.iter()
+                    .map(|id| Permission {
+                        agency: id.clone(),
+                        licence_classes: List::new(vec![Text::new("*").unwrap()]).unwrap(),
+                        may_grant: true,
+                        may_log_access: true,
+                    })
+                    .collect(),
+            )
+            .unwrap(),
+        },
+        params: ChainParams { execution_lag: 2 },
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_validators_commit_submitted_records_identically() {
+    let n = 4;
+    let keys: Vec<Keys> = (0..n)
+        .map(|_| Keys {
+            issuer: SecretKey::generate(),
+            consensus: SecretKey::generate(),
+            network: SecretKey::generate(),
+        })
+        .collect();
+    let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+    let g = genesis(&keys, &ports);
+    let chain = g.chain_id();
+    let peers = PeerSet::from_validators(&g.validators).unwrap();
+    let (_stop_tx, stop) = watch::channel(false);
+
+    let mut ledgers = Vec::new();
+    let mut commands = Vec::new();
+    let mut events: Vec<broadcast::Receiver<CommitEvent>> = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        let net = p2p::spawn(
+            keypair(&k.network).unwrap(),
+            peers.clone(),
+            Some(i),
+            NetConfig {
+                listen: format!("/ip4/127.0.0.1/tcp/{}", ports[i]).parse().unwrap(),
+                max_frame: 64 << 20,
+                max_connections_per_peer: 2,
+                redial_interval: Duration::from_millis(100),
+            },
+            stop.clone(),
+        )
+        .unwrap();
+        let ledger = Arc::new(Ledger::in_memory(&g).unwrap());
+        let config = ReplicaConfig {
+            chain_id: chain,
+            validators: g.validators.clone(),
+            me: i as u16,
+            key: SecretKey::from_seed(&k.consensus.seed()),
+            window: 2,
+            execution_lag: 2,
+            timeouts: Timeouts {
+                base_ms: 2_000,
+                max_ms: 10_000,
+            },
+        };
+        let mempool = Mempool::new(
+            chain,
+            Limits {
+                max_records: 10_000,
+                max_bytes: 64 << 20,
+            },
+        );
+        let (rt, rx) = Runtime::new(
+            config,
+            ledger.clone(),
+            mempool,
+            net.outbound.clone(),
+            BlockLimits {
+                max_records: 100,
+                max_delay: Duration::from_millis(20),
+            },
+        )
+        .unwrap();
+        let (cmd_tx, cmd_rx) = mpsc::channel(16);
+        tokio::spawn(rt.run(net.inbound, cmd_rx, stop.clone()));
+        std::mem::forget(net.connected);
+        ledgers.push(ledger);
+        commands.push(cmd_tx);
+        events.push(rx);
+    }
+
+    // 200 licences from agency-1, submitted to validator 1 (a backup in view 0).
+    let issuer = AgencyId::new("agency-1").unwrap();
+    let records: Vec<Vec<u8>> = (0..200u64)
+        .map(|i| {
+            Record {
+                kind: RecordKind::LicenceIssue {
+                    class: Text::new("driving").unwrap(),
+                    valid_from: Timestamp(0),
+                    valid_until: Timestamp(u64::MAX / 2),
+                },
+                issuer: issuer.clone(),
+                key_id: keys[1].issuer.public().key_id(),
+                subject: Text::new(format!("DL-{i}")).unwrap(),
+                body: Bytes::new(b"{}".to_vec()).unwrap(),
+                references: List::default(),
+                // Within the ledger's bounds around the block time.
+                timestamp: Timestamp(chancery_node::runtime::now_ms()),
+                nonce: i,
+            }
+            .sign(&keys[1].issuer, &chain)
+            .to_canonical()
+        })
+        .collect();
+    let (reply_tx, reply_rx) = oneshot::channel();
+    commands[1]
+        .send(Command::Submit {
+            records: records.clone(),
+            reply: reply_tx,
+        })
+        .await
+        .unwrap();
+    let ids: Vec<RecordId> = reply_rx
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(ids.len(), 200);
+
+    // Every validator commits every record.
+    for (i, rx) in events.iter_mut().enumerate() {
+        let mut seen = std::collections::HashSet::new();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+        while seen.len() < ids.len() {
+            let ev = tokio::time::timeout_at(deadline, rx.recv())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!(
+                        "validator {i} committed only {} of {} records",
+                        seen.len(),
+                        ids.len()
+                    )
+                })
+                .unwrap();
+            for (id, result) in ev.records {
+                assert_eq!(result, ExecResult::Accepted, "validator {i}: {id}");
+                seen.insert(id);
+            }
+        }
+    }
+    // Same blocks everywhere, byte for byte, up to the lowest common tip.
+    let tip = ledgers.iter().map(|l| l.tip().height).min().unwrap();
+    assert!(tip >= 1);
+    for h in 1..=tip {
+        let hashes: Vec<Hash> = ledgers
+            .iter()
+            .map(|l| l.header(h).unwrap().unwrap().hash())
+            .collect();
+        assert!(
+            hashes.windows(2).all(|w| w[0] == w[1]),
+            "height {h}: {hashes:?}"
+        );
+        let cert = ledgers[0].certificate(h).unwrap().unwrap();
+        cert.verify_for(&hashes[0], &g.validators, &chain).unwrap();
+    }
+    // A resubmission is refused as a duplicate.
+    let (reply_tx, reply_rx) = oneshot::channel();
+    commands[2]
+        .send(Command::Submit {
+            records: records[..1].to_vec(),
+            reply: reply_tx,
+        })
+        .await
+        .unwrap();
+    assert!(reply_rx.await.unwrap()[0].is_err());
+}
