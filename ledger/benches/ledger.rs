@@ -5,6 +5,8 @@
 //! `cargo bench -p chancery-ledger`. Signatures are marked as verified at
 //! admission, so the commit figures are for the store and execution alone.
 
+#![allow(missing_docs)] // criterion_group! generates undocumented functions
+
 #[path = "../tests/common/mod.rs"]
 mod common;
 

@@ -34,7 +34,7 @@
 //! - [`kv`]: the storage contract ([`KvStore`], [`Column`], [`Batch`]);
 //!   [`mem`]: in-memory store; [`rocks`]: RocksDB store.
 //! - [`keys`]: key and value layouts of every column.
-//! - [`error`]: [`LedgerError`].
+//! - [`error`] holds [`LedgerError`].
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)

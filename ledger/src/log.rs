@@ -106,7 +106,7 @@ impl Frontier {
 /// `MTH(D[a:b])` for a subtree of the RFC 9162 recursion (`a < b`).
 pub fn range_hash(src: &dyn NodeSource, a: u64, b: u64) -> Result<Hash> {
     let n = b - a;
-    if n.is_power_of_two() && a % n == 0 {
+    if n.is_power_of_two() && a.is_multiple_of(n) {
         return src.node(n.trailing_zeros() as u8, a / n);
     }
     let k = largest_power_of_two_below(n);

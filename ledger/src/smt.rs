@@ -94,7 +94,7 @@ impl Smt {
     /// key the last wins). Each changed node is hashed once.
     pub fn with(&self, mut entries: Vec<Entry>) -> Smt {
         // Stable sort keeps the order of equal keys; keep the last of each.
-        entries.sort_by(|a, b| a.0.cmp(&b.0));
+        entries.sort_by_key(|a| a.0);
         let mut items: Vec<Item> = Vec::with_capacity(entries.len());
         for (key, value) in entries {
             if items.last().is_some_and(|l| l.key == key) {

@@ -94,7 +94,7 @@ fn consistency_flips(p: &ConsistencyProof) -> Vec<ConsistencyProof> {
 /// Bit flips are checked exhaustively for small logs and on a fixed
 /// sample above that, to keep the debug-build run time in seconds.
 fn flip_checked(n: u64, m: u64) -> bool {
-    n <= 48 || (n % 23 == 0 && m % 7 == 0) || m == n - 1 || m == 0
+    n <= 48 || (n.is_multiple_of(23) && m.is_multiple_of(7)) || m == n - 1 || m == 0
 }
 
 #[test]

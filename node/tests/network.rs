@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chancery_consensus::{Config as ReplicaConfig, Timeouts};
-use chancery_ledger::{Ledger, MemKv};
+use chancery_ledger::Ledger;
 use chancery_node::mempool::{Limits, Mempool};
 use chancery_node::p2p::peers::{PeerSet, keypair};
 use chancery_node::p2p::{self, NetConfig};
