@@ -60,7 +60,7 @@ pub use kv::{Batch, Column, KvStore};
 pub use ledger::{Committed, HeaderParams, Ledger, Tip};
 pub use mem::MemKv;
 pub use query::{Cursor, Filter, Page};
-pub use read::{RecordProof, RecordView, StatusProof};
+pub use read::{BundleLookup, RecordProof, RecordView, StatusProof};
 pub use rocks::RocksKv;
 pub use rules::{NothingVerified, Rules, SignatureCheck};
 pub use summary::ExecSummary;

@@ -1,6 +1,7 @@
 //! Reading committed data: headers, blocks, certificates, records, log
 //! entries, proofs, statuses, consensus state.
 
+use chancery_types::bundle::{BUNDLE_VERSION, ProofBundle};
 use chancery_types::log_proof::{ConsistencyProof, InclusionProof, LogHead};
 use chancery_types::state_proof::{StateKey, StateProof, Status};
 use chancery_types::{
@@ -13,6 +14,23 @@ use crate::keys::{self, BlockMeta, RecordLoc};
 use crate::kv::{Batch, Column, KvStore};
 use crate::ledger::{Ledger, StoreNodes, StoredResults};
 use crate::log;
+
+/// What [`Ledger::proof_bundle`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BundleLookup {
+    /// No committed record has this id.
+    Unknown,
+    /// Committed at `height`; its log entry is certified once block
+    /// `certified_at` is committed.
+    Pending {
+        /// Height of the record's block.
+        height: u64,
+        /// First height whose header covers the record's log entry.
+        certified_at: u64,
+    },
+    /// The bundle.
+    Ready(Box<ProofBundle>),
+}
 
 /// A committed record with where and how it was committed.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -240,6 +258,34 @@ impl<K: KvStore> Ledger<K> {
             entry,
             proof: self.inclusion_proof(loc.log_index, tree_size)?,
         }))
+    }
+
+    /// A proof bundle for record `id`, resting on the latest committed
+    /// header. A record's log entry is certified `execution_lag` blocks
+    /// after its own block, so a just-committed record is `Pending`.
+    pub fn proof_bundle(&self, id: &RecordId) -> Result<BundleLookup> {
+        let Some(view) = self.record(id)? else {
+            return Ok(BundleLookup::Unknown);
+        };
+        let tip = self.tip().height;
+        let (Some(header), Some(certificate)) = (self.header(tip)?, self.certificate(tip)?) else {
+            return Err(missing("tip header", format!("height {tip}")));
+        };
+        let Some(proof) = self.record_proof(id, header.log_size)? else {
+            return Ok(BundleLookup::Pending {
+                height: view.height,
+                certified_at: view.height + self.rules().execution_lag,
+            });
+        };
+        Ok(BundleLookup::Ready(Box::new(ProofBundle {
+            version: BUNDLE_VERSION,
+            chain_id: self.chain_id(),
+            record: view.record,
+            entry: proof.entry,
+            inclusion: proof.proof,
+            header,
+            certificate,
+        })))
     }
 
     /// The current status at `key` (after the last executed block).

@@ -97,6 +97,9 @@ pub struct RpcConfig {
     pub max_message_bytes: usize,
     /// Concurrent streams per connection.
     pub max_concurrent_streams: u32,
+    /// How long `SubmitRecord` with `wait_for_commit` waits for the commit.
+    #[serde(with = "humantime_serde")]
+    pub commit_timeout: Duration,
 }
 
 impl Default for RpcConfig {
@@ -105,6 +108,7 @@ impl Default for RpcConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 27200)),
             max_message_bytes: 16 * 1024 * 1024,
             max_concurrent_streams: 256,
+            commit_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -137,6 +141,11 @@ pub struct BlockConfig {
     /// How long a primary waits for records before proposing a partial block.
     #[serde(with = "humantime_serde")]
     pub max_delay: Duration,
+    /// With nothing to order or certify, how often the primary still
+    /// proposes an (empty) block, so backups see it is alive. Must be
+    /// under half of `consensus.base_timeout`.
+    #[serde(with = "humantime_serde")]
+    pub idle_interval: Duration,
 }
 
 impl Default for BlockConfig {
@@ -144,6 +153,7 @@ impl Default for BlockConfig {
         BlockConfig {
             max_records: 2_000,
             max_delay: Duration::from_millis(20),
+            idle_interval: Duration::from_millis(250),
         }
     }
 }
@@ -307,6 +317,17 @@ impl NodeConfig {
         }
         if self.block.max_delay.is_zero() {
             return Err(invalid("block.max_delay", "must be more than zero"));
+        }
+        if self.block.idle_interval < self.block.max_delay
+            || self.block.idle_interval * 2 >= self.consensus.base_timeout
+        {
+            return Err(invalid(
+                "block.idle_interval",
+                "must be at least block.max_delay and under half of consensus.base_timeout",
+            ));
+        }
+        if self.rpc.commit_timeout.is_zero() {
+            return Err(invalid("rpc.commit_timeout", "must be more than zero"));
         }
         if self.consensus.base_timeout.is_zero() {
             return Err(invalid("consensus.base_timeout", "must be more than zero"));

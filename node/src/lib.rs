@@ -10,6 +10,9 @@
 //! ```
 //!
 //! Modules:
+//! - [`daemon`]: start-up (genesis, keys, identity) and ordered shutdown;
+//!   the `chancery-node` binary is a thin `main` around it.
+//! - [`rpc`]: the gRPC services, health and reflection.
 //! - [`config`]: the TOML configuration, validated, with typed errors.
 //! - [`mempool`]: admission (decode, bounds, issuer keys, batch signature
 //!   check, duplicates) and the bounded queue blocks are cut from.
@@ -20,11 +23,11 @@
 //! - [`p2p`]: libp2p transport between validators (validator-only
 //!   connections, connection limits, length-prefixed frames).
 //!
-//! Status: in progress. The consensus runtime (persist before send), block
-//! sync, the gRPC services and the `chancery-node` binary are not built yet.
 
 pub mod config;
+pub mod daemon;
 pub mod mempool;
 pub mod p2p;
+pub mod rpc;
 pub mod runtime;
 pub mod wire;

@@ -228,6 +228,18 @@ impl Mempool {
         taken
     }
 
+    /// Puts records taken for a block that did not commit back at the
+    /// front, in their order; records already queued are skipped. They
+    /// were admitted (and counted) before, so the bounds do not refuse them.
+    pub fn requeue(&mut self, records: Vec<Admitted>) {
+        for a in records.into_iter().rev() {
+            if self.ids.insert(a.id) {
+                self.bytes += a.size;
+                self.queue.push_front(a);
+            }
+        }
+    }
+
     /// Forgets records that were committed (by any proposer).
     pub fn remove_committed(&mut self, ids: &[RecordId]) {
         let gone: HashSet<&RecordId> = ids.iter().filter(|id| self.ids.contains(id)).collect();

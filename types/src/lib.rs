@@ -33,6 +33,7 @@
 //! - [`limits`]: the hard bound on every variable-length field.
 //! - [`log_proof`]: the record log's Merkle tree (RFC 9162 shape), inclusion
 //!   and consistency proofs, `records_root`.
+//! - [`bundle`]: [`ProofBundle`], a record's offline-verifiable proof.
 //! - [`state_proof`]: state tree keys, statuses, membership / non-membership proofs.
 //! - `testing` (feature `testing`): proptest strategies for every type.
 #![cfg_attr(
@@ -41,6 +42,7 @@
 )]
 
 pub mod block;
+pub mod bundle;
 pub mod bounded;
 pub mod cert;
 pub mod crypto;
@@ -58,6 +60,7 @@ pub mod testing;
 pub mod validator;
 
 pub use block::{Block, BlockHeader, ExecResult, LogEntry, RejectCode};
+pub use bundle::{BundleError, ProofBundle, Proven};
 pub use bounded::{Bytes, List, Text};
 pub use cert::{CertSignature, CommitCertificate, CommitVote};
 pub use crypto::keys::{KeyId, PublicKey, SecretKey};

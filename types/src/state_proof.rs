@@ -61,6 +61,20 @@ pub fn access_key(issuer: &AgencyId, subject: &Subject) -> StateKey {
 }
 
 /// Canonical bytes of a field that is not itself a top-level [`Canonical`] type.
+/// The state key a record acts on: its licence, its grant, or its access event.
+pub fn record_state_key(record: &crate::record::Record) -> StateKey {
+    use crate::record::RecordKind as K;
+    match record.kind {
+        K::LicenceIssue { .. }
+        | K::LicenceAmend
+        | K::LicenceSuspend
+        | K::LicenceReinstate
+        | K::LicenceRevoke => licence_key(&record.issuer, &record.subject),
+        K::GrantCreate { .. } | K::GrantRevoke => grant_key(&record.subject),
+        K::AccessLog { .. } => access_key(&record.issuer, &record.subject),
+    }
+}
+
 trait FieldBytes {
     fn to_canonical_bytes(&self) -> Vec<u8>;
 }

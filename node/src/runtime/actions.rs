@@ -105,6 +105,24 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         }
     }
 
+    /// Records this node proposed at heights up to `height` that the
+    /// committed blocks did not include go back to the mempool.
+    fn requeue_lost(&mut self, height: u64, committed: &[chancery_types::RecordId]) {
+        let later = self.inflight.split_off(&(height + 1));
+        let done = std::mem::replace(&mut self.inflight, later);
+        let committed: std::collections::HashSet<_> = committed.iter().collect();
+        let lost: Vec<_> = done
+            .into_values()
+            .flatten()
+            .filter(|a| !committed.contains(&a.id))
+            .filter(|a| matches!(self.ledger.record(&a.id), Ok(None)))
+            .collect();
+        if !lost.is_empty() {
+            info!(height, records = lost.len(), "runtime: requeued records of a proposal that did not commit");
+            self.mempool.requeue(lost);
+        }
+    }
+
     pub(super) async fn serve_sync(&self, peer: usize, from: u64, to: u64) {
         let to = to.min(from.saturating_add(MAX_SYNC_BLOCKS as u64 - 1));
         let mut blocks = Vec::new();
@@ -137,7 +155,11 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         match self.ledger.commit(&block, &certificate, &self.verified) {
             Ok(committed) => {
                 let ids: Vec<_> = block.records.iter().map(|r| r.id()).collect();
+                if !ids.is_empty() {
+                    self.last_busy_height = self.last_busy_height.max(height);
+                }
                 self.mempool.remove_committed(&ids);
+                self.requeue_lost(height, &ids);
                 for id in &ids {
                     self.verified.remove(id);
                 }

@@ -46,6 +46,9 @@ pub struct BlockLimits {
     pub max_records: usize,
     /// How long the primary waits for a fuller block.
     pub max_delay: Duration,
+    /// With nothing to order or certify, the interval between (empty)
+    /// proposals; keeps backups' progress timers quiet.
+    pub idle_interval: Duration,
 }
 
 /// Requests from the API.
@@ -91,6 +94,13 @@ pub struct Runtime<K: KvStore> {
     deferred: Vec<chancery_types::Block>,
     /// Records whose signatures this node verified at admission.
     verified: HashSet<RecordId>,
+    /// Highest height of a block with records seen (proposed or
+    /// committed); until `execution_lag` blocks follow it, its results
+    /// are uncertified and blocks are cut at `max_delay`.
+    last_busy_height: u64,
+    /// Records this node took from its mempool for its own proposals, by
+    /// height; those a different block left out go back to the mempool.
+    inflight: BTreeMap<u64, Vec<crate::mempool::Admitted>>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -152,9 +162,16 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
                 headers: HashMap::new(),
                 deferred: Vec::new(),
                 verified: HashSet::new(),
+                last_busy_height: 0,
+                inflight: BTreeMap::new(),
             },
             commits_rx,
         ))
+    }
+
+    /// The sender of commit events, for subscribing later (the API).
+    pub fn commit_sender(&self) -> broadcast::Sender<CommitEvent> {
+        self.commits.clone()
     }
 
     /// A new subscriber to commit events.
@@ -219,11 +236,22 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         let timer = self.timers.keys().next().map(|(at, _)| *at);
         let proposal = self
             .pending_proposal
-            .map(|(.., asked)| asked + self.limits.max_delay.as_millis() as u64);
+            .map(|(height, .., asked)| asked + self.proposal_delay(height).as_millis() as u64);
         match (timer, proposal) {
             (Some(a), Some(b)) => a.min(b),
             (Some(a), None) | (None, Some(a)) => a,
             (None, None) => now_ms() + 1000,
+        }
+    }
+
+    /// How long the primary waits before proposing at `height`: briefly
+    /// when there is something to order or certify, else `idle_interval`.
+    fn proposal_delay(&self, height: u64) -> Duration {
+        let lag = self.ledger.rules().execution_lag;
+        if !self.mempool.is_empty() || height <= self.last_busy_height + lag {
+            self.limits.max_delay
+        } else {
+            self.limits.idle_interval
         }
     }
 

@@ -50,7 +50,8 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         let Some((height, view, parent, asked)) = self.pending_proposal else {
             return;
         };
-        let waited = now_ms().saturating_sub(asked) >= self.limits.max_delay.as_millis() as u64;
+        let waited =
+            now_ms().saturating_sub(asked) >= self.proposal_delay(height).as_millis() as u64;
         if !waited && self.mempool.len() < self.limits.max_records {
             return;
         }
@@ -61,13 +62,15 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             _ => return, // not executed here yet; try again after the next commit
         };
         self.pending_proposal = None;
-        let records: Vec<SignedRecord> = self
-            .mempool
-            .take(self.limits.max_records)
-            .into_iter()
-            .map(|a| a.record)
-            .collect();
+        let taken = self.mempool.take(self.limits.max_records);
+        let records: Vec<SignedRecord> = taken.iter().map(|a| a.record.clone()).collect();
+        // Kept until this height commits: if another block wins it, these
+        // go back to the mempool.
+        self.inflight.entry(height).or_default().extend(taken);
         let ids: Vec<RecordId> = records.iter().map(|r| r.id()).collect();
+        if !ids.is_empty() {
+            self.last_busy_height = self.last_busy_height.max(height);
+        }
         let header = BlockHeader {
             chain_id: rules.chain_id,
             height,
@@ -116,6 +119,9 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             }
         };
         let ids: Vec<RecordId> = block.records.iter().map(|r| r.id()).collect();
+        if !ids.is_empty() {
+            self.last_busy_height = self.last_busy_height.max(h.height);
+        }
         let mut valid = h.chain_id == rules.chain_id
             && h.exec_height == exec_height
             && h.log_root == summary.log_root

@@ -1,0 +1,249 @@
+//! # chancery-client
+//!
+//! A typed client for a Chancery node's gRPC API, over the generated
+//! tonic clients in `chancery-proto`.
+//!
+//! ```text
+//!  Client::connect("http://127.0.0.1:27200")
+//!    ├─ status()                  NodeService.GetStatus
+//!    ├─ submit(&record, wait)     RecordService.SubmitRecord
+//!    ├─ record(&id)               RecordService.GetRecord
+//!    ├─ proof(&id)                RecordService.GetProof  → ProofBundle
+//!    └─ block(height)             LedgerService.GetBlock  → Block, certificate
+//! ```
+//!
+//! Every call returns [`ClientError`]: either the node's gRPC status (its
+//! code and message, e.g. `ALREADY_EXISTS`), a transport failure, or a
+//! reply that does not decode. See `examples/submit.rs`.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
+use std::time::Duration;
+
+use chancery_proto::v1::ledger_service_client::LedgerServiceClient;
+use chancery_proto::v1::node_service_client::NodeServiceClient;
+use chancery_proto::v1::record_service_client::RecordServiceClient;
+use chancery_proto::v1::{
+    GetBlockRequest, GetProofRequest, GetRecordRequest, GetStatusRequest, SubmitRecordRequest,
+};
+use chancery_types::{Block, Canonical, CommitCertificate, ProofBundle, RecordId, SignedRecord};
+use tonic::transport::{Channel, Endpoint};
+
+pub use chancery_proto::v1::{Commitment, GetRecordResponse, GetStatusResponse};
+pub use tonic::Code;
+
+/// What went wrong with a call.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The address is not a valid endpoint URI.
+    #[error("invalid node address `{addr}`: {detail}")]
+    Address {
+        /// The address given.
+        addr: String,
+        /// Why.
+        detail: String,
+    },
+    /// No connection to the node.
+    #[error("cannot reach node at {addr}: {detail}")]
+    Connect {
+        /// The address.
+        addr: String,
+        /// Why.
+        detail: String,
+    },
+    /// The node answered with an error status.
+    #[error("{}: {}", code_name(.0.code()), .0.message())]
+    Status(#[from] tonic::Status),
+    /// The node's reply does not decode.
+    #[error("the node's reply does not decode: {0}")]
+    Decode(String),
+}
+
+impl ClientError {
+    /// The gRPC code, when the node answered.
+    pub fn code(&self) -> Option<Code> {
+        match self {
+            ClientError::Status(s) => Some(s.code()),
+            _ => None,
+        }
+    }
+}
+
+/// The canonical upper-case name of a gRPC code (`NOT_FOUND`).
+pub fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}
+
+/// The outcome of a submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Submitted {
+    /// The record's id.
+    pub id: RecordId,
+    /// Where it committed, when the submission waited for it.
+    pub commitment: Option<Commitment>,
+}
+
+/// A connection to one node.
+#[derive(Debug, Clone)]
+pub struct Client {
+    records: RecordServiceClient<Channel>,
+    ledger: LedgerServiceClient<Channel>,
+    node: NodeServiceClient<Channel>,
+}
+
+/// Largest reply accepted (proof bundles and blocks).
+const MAX_MESSAGE: usize = 64 * 1024 * 1024;
+
+impl Client {
+    /// Connects to `addr` (`http://host:port`, or `host:port`).
+    pub async fn connect(addr: &str) -> Result<Self, ClientError> {
+        let uri = if addr.contains("://") {
+            addr.to_owned()
+        } else {
+            format!("http://{addr}")
+        };
+        let endpoint = Endpoint::from_shared(uri).map_err(|e| ClientError::Address {
+            addr: addr.to_owned(),
+            detail: e.to_string(),
+        })?;
+        let channel = endpoint
+            .connect_timeout(Duration::from_secs(5))
+            .connect()
+            .await
+            .map_err(|e| ClientError::Connect {
+                addr: addr.to_owned(),
+                detail: source_chain(&e),
+            })?;
+        Ok(Client {
+            records: RecordServiceClient::new(channel.clone())
+                .max_decoding_message_size(MAX_MESSAGE),
+            ledger: LedgerServiceClient::new(channel.clone())
+                .max_decoding_message_size(MAX_MESSAGE),
+            node: NodeServiceClient::new(channel),
+        })
+    }
+
+    /// The node's status.
+    pub async fn status(&mut self) -> Result<GetStatusResponse, ClientError> {
+        Ok(self.node.get_status(GetStatusRequest {}).await?.into_inner())
+    }
+
+    /// Submits one signed record; with `wait`, answers once it committed.
+    pub async fn submit(
+        &mut self,
+        record: &SignedRecord,
+        wait: bool,
+    ) -> Result<Submitted, ClientError> {
+        self.submit_bytes(record.to_canonical(), wait).await
+    }
+
+    /// Submits one record given as canonical bytes.
+    pub async fn submit_bytes(
+        &mut self,
+        signed_record: Vec<u8>,
+        wait: bool,
+    ) -> Result<Submitted, ClientError> {
+        let reply = self
+            .records
+            .submit_record(SubmitRecordRequest {
+                signed_record,
+                wait_for_commit: wait,
+            })
+            .await?
+            .into_inner();
+        let id = reply
+            .record_id
+            .parse()
+            .map_err(|e| ClientError::Decode(format!("record_id: {e}")))?;
+        Ok(Submitted {
+            id,
+            commitment: reply.commitment,
+        })
+    }
+
+    /// A committed record with its commitment and current status.
+    pub async fn record(&mut self, id: &RecordId) -> Result<GetRecordResponse, ClientError> {
+        Ok(self
+            .records
+            .get_record(GetRecordRequest {
+                record_id: id.to_string(),
+            })
+            .await?
+            .into_inner())
+    }
+
+    /// The proof bundle of a committed record (decoded from its binary form).
+    pub async fn proof(&mut self, id: &RecordId) -> Result<ProofBundle, ClientError> {
+        let reply = self
+            .records
+            .get_proof(GetProofRequest {
+                record_id: id.to_string(),
+            })
+            .await?
+            .into_inner();
+        ProofBundle::from_canonical(&reply.bundle).map_err(|e| ClientError::Decode(e.to_string()))
+    }
+
+    /// Like [`Client::proof`], retrying while the node answers UNAVAILABLE
+    /// (the record's log entry is not certified yet), up to `patience`.
+    pub async fn proof_when_ready(
+        &mut self,
+        id: &RecordId,
+        patience: Duration,
+    ) -> Result<ProofBundle, ClientError> {
+        let deadline = std::time::Instant::now() + patience;
+        loop {
+            match self.proof(id).await {
+                Err(e) if e.code() == Some(Code::Unavailable) && std::time::Instant::now() < deadline => {
+                    tokio::time::sleep(Duration::from_millis(50)).await
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// A committed block and its certificate.
+    pub async fn block(&mut self, height: u64) -> Result<(Block, CommitCertificate), ClientError> {
+        let reply = self
+            .ledger
+            .get_block(GetBlockRequest { height })
+            .await?
+            .into_inner();
+        let block =
+            Block::from_canonical(&reply.block).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let cert = CommitCertificate::from_canonical(&reply.certificate)
+            .map_err(|e| ClientError::Decode(e.to_string()))?;
+        Ok((block, cert))
+    }
+}
+
+fn source_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(inner) = cur {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        cur = inner.source();
+    }
+    s
+}

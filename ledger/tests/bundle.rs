@@ -1,0 +1,132 @@
+//! Proof bundles built by the ledger verify against the genesis alone, and
+//! every tampered part is caught by the check that names it.
+
+mod common;
+
+use chancery_ledger::{BundleLookup, HeaderParams, Ledger, MemKv, NothingVerified};
+use chancery_types::bundle::BundleError;
+use chancery_types::crypto::signature::Domain;
+use chancery_types::*;
+use common::*;
+
+/// Commits a block certified by the fixture's one validator (key 201).
+fn commit_signed(ledger: &Ledger<MemKv>, fx: &Fixture, records: Vec<SignedRecord>, ts: u64) {
+    let header = ledger
+        .next_header(
+            &HeaderParams {
+                view: 0,
+                timestamp: Timestamp(ts),
+                proposer: 0,
+                validator_set_hash: fx.genesis.validators.hash(),
+            },
+            &records,
+        )
+        .unwrap();
+    let vote = CommitVote {
+        height: header.height,
+        view: 0,
+        block_hash: header.hash(),
+    };
+    let signature = key(201).sign(Domain::Commit, &fx.chain().0, &vote.to_canonical());
+    let cert = CommitCertificate {
+        vote,
+        signatures: List::new(vec![CertSignature {
+            validator: 0,
+            signature,
+        }])
+        .unwrap(),
+    };
+    let block = Block {
+        header,
+        records: List::new(records).unwrap(),
+        results: List::default(),
+    };
+    ledger.commit(&block, &cert, &NothingVerified).unwrap();
+}
+
+fn setup() -> (Fixture, Ledger<MemKv>, RecordId) {
+    let fx = fixture(2);
+    let ledger = Ledger::in_memory(&fx.genesis).unwrap();
+    let rec = fx.record("transport", 1, licence_issue("driving", T0, T0 + DAY), "DL-1", T0, 1);
+    let id = rec.id();
+    commit_signed(&ledger, &fx, vec![rec], T0 + 1000);
+    (fx, ledger, id)
+}
+
+#[test]
+fn bundle_is_pending_until_certified_then_verifies() {
+    let (fx, ledger, id) = setup();
+    assert_eq!(
+        ledger.proof_bundle(&id).unwrap(),
+        BundleLookup::Pending {
+            height: 1,
+            certified_at: 3
+        }
+    );
+    commit_signed(&ledger, &fx, vec![], T0 + 2000);
+    assert!(matches!(
+        ledger.proof_bundle(&id).unwrap(),
+        BundleLookup::Pending { .. }
+    ));
+    commit_signed(&ledger, &fx, vec![], T0 + 3000);
+    let BundleLookup::Ready(bundle) = ledger.proof_bundle(&id).unwrap() else {
+        panic!("bundle should be ready at height 3");
+    };
+    let proven = bundle.verify(&fx.genesis).unwrap();
+    assert_eq!(proven.record, id);
+    assert_eq!(proven.height, 1);
+    assert_eq!(proven.certified_height, 3);
+    assert_eq!(proven.result, ExecResult::Accepted);
+    assert_eq!(proven.signers, vec![agency("transport")]);
+    // Round trip through both forms.
+    let bytes = bundle.to_canonical();
+    assert_eq!(ProofBundle::from_canonical(&bytes).unwrap(), *bundle);
+    let json = serde_json::to_string(&*bundle).unwrap();
+    assert_eq!(serde_json::from_str::<ProofBundle>(&json).unwrap(), *bundle);
+    assert_eq!(
+        ledger.proof_bundle(&RecordId(Hash::of(b"nothing"))).unwrap(),
+        BundleLookup::Unknown
+    );
+}
+
+#[test]
+fn tampering_is_caught_and_named() {
+    let (fx, ledger, id) = setup();
+    commit_signed(&ledger, &fx, vec![], T0 + 2000);
+    commit_signed(&ledger, &fx, vec![], T0 + 3000);
+    let BundleLookup::Ready(good) = ledger.proof_bundle(&id).unwrap() else {
+        panic!("bundle should be ready");
+    };
+    let g = &fx.genesis;
+    let check = |f: &dyn Fn(&mut ProofBundle), want: &str| {
+        let mut b = (*good).clone();
+        f(&mut b);
+        let err = b.verify(g).unwrap_err();
+        assert!(
+            err.to_string().starts_with(want),
+            "expected `{want}`, got `{err}`"
+        );
+    };
+    check(&|b| b.version = 9, "bundle version");
+    check(&|b| b.chain_id = ChainId(Hash::of(b"x")), "chain");
+    check(&|b| b.header.timestamp.0 += 1, "certificate");
+    check(&|b| b.header.log_root = Hash::of(b"x"), "certificate");
+    check(
+        &|b| {
+            let mut s = b.certificate.signatures.to_vec();
+            s[0].signature = key(9).sign(Domain::Commit, &fx.chain().0, b"other");
+            b.certificate.signatures = List::new(s).unwrap();
+        },
+        "certificate",
+    );
+    check(&|b| b.certificate.signatures = List::default(), "certificate");
+    check(&|b| b.inclusion.tree_size += 1, "inclusion");
+    check(&|b| b.entry.result = ExecResult::Rejected(RejectCode::Duplicate), "inclusion");
+    check(&|b| b.entry.height += 1, "inclusion");
+    check(&|b| b.record.record.nonce += 1, "entry");
+    check(&|b| b.record.signature = key(1).sign(Domain::Record, &fx.chain().0, b"x"), "entry");
+    // A genesis with another validator set is another chain.
+    let mut other = g.clone();
+    other.chain_name = Text::new("other").unwrap();
+    assert!(matches!(good.verify(&other), Err(BundleError::Chain { .. })));
+}

@@ -1,0 +1,65 @@
+//! From the node's errors to gRPC statuses, with messages naming the problem.
+//!
+//! | cause                                      | code               |
+//! |--------------------------------------------|--------------------|
+//! | undecodable record, bad id, bad signature, |                    |
+//! | unknown issuer or key, body too large      | INVALID_ARGUMENT   |
+//! | record already pending or committed        | ALREADY_EXISTS     |
+//! | no such record or block                    | NOT_FOUND          |
+//! | mempool full                               | RESOURCE_EXHAUSTED |
+//! | proof not yet certified, node stopping     | UNAVAILABLE        |
+//! | commit not seen within the timeout         | DEADLINE_EXCEEDED  |
+//! | storage failure                            | INTERNAL           |
+
+use chancery_ledger::LedgerError;
+use chancery_types::{ExecResult, RecordId};
+use tonic::Status;
+use tracing::error;
+
+use crate::mempool::AdmitError;
+
+/// The status for a refused submission.
+pub fn admit(e: &AdmitError) -> Status {
+    let msg = e.to_string();
+    match e {
+        AdmitError::Duplicate(_) => Status::already_exists(msg),
+        AdmitError::Full { .. } => Status::resource_exhausted(msg),
+        AdmitError::Decode(_)
+        | AdmitError::UnknownIssuer(_)
+        | AdmitError::KeyNotValid { .. }
+        | AdmitError::BodyTooLarge { .. }
+        | AdmitError::BadSignature(_) => Status::invalid_argument(msg),
+    }
+}
+
+/// A storage failure: logged in full, reported without internals.
+pub fn ledger(e: LedgerError) -> Status {
+    error!(error = %e, "rpc: ledger read failed");
+    Status::internal(format!("ledger read failed: {e}"))
+}
+
+/// The runtime is gone (the node is stopping).
+pub fn stopping() -> Status {
+    Status::unavailable("the node is shutting down")
+}
+
+/// Parses a record id given as 64 hex digits.
+pub fn record_id(field: &str, text: &str) -> Result<RecordId, Status> {
+    text.parse().map_err(|e| {
+        Status::invalid_argument(format!("{field}: `{text}` is not a record id: {e}"))
+    })
+}
+
+/// `accepted` or `rejected:<code>`.
+pub fn result_label(r: &ExecResult) -> String {
+    match r {
+        ExecResult::Accepted => "accepted".to_owned(),
+        ExecResult::Rejected(code) => {
+            let code = serde_json::to_value(code)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| format!("{code:?}"));
+            format!("rejected:{code}")
+        }
+    }
+}

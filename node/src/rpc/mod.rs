@@ -1,0 +1,67 @@
+//! The gRPC API: the record, ledger and node services, server reflection
+//! and `grpc.health.v1`, on one tonic server.
+//!
+//! ```text
+//!  client ──► tonic (message-size and per-connection limits)
+//!              ├─ RecordService ─ Submit ──► runtime Command ──► mempool
+//!              │                  Get, GetProof ──► Ledger (read side)
+//!              ├─ LedgerService ─ GetBlock ──► Ledger
+//!              ├─ NodeService ── GetStatus ──► Ledger tip, p2p peers
+//!              ├─ grpc.health.v1, grpc.reflection.v1
+//! ```
+//!
+//! Errors: [`errors`] maps every refusal to a gRPC code with a message
+//! naming the problem (docs/API.md lists them).
+
+pub mod errors;
+mod ledger;
+mod node;
+mod records;
+mod server;
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chancery_ledger::{KvStore, Ledger};
+use tokio::sync::{broadcast, mpsc, watch};
+
+use crate::runtime::{Command, CommitEvent};
+
+pub use server::{RpcLimits, serve};
+
+/// What the services share: the ledger's read side, the runtime's command
+/// queue and commit events, and facts about this node.
+pub struct Api<K: KvStore> {
+    /// The ledger (reads only; the runtime writes).
+    pub ledger: Arc<Ledger<K>>,
+    /// Commands to the runtime.
+    pub commands: mpsc::Sender<Command>,
+    /// Commit events, to wait for a submitted record.
+    pub commits: broadcast::Sender<CommitEvent>,
+    /// Validators currently connected.
+    pub connected: watch::Receiver<HashSet<usize>>,
+    /// This validator's index.
+    pub me: usize,
+    /// The genesis chain name.
+    pub chain_name: String,
+    /// The validator set.
+    pub validators: chancery_types::ValidatorSet,
+    /// How long `wait_for_commit` waits before DEADLINE_EXCEEDED.
+    pub commit_timeout: Duration,
+}
+
+impl<K: KvStore> Clone for Api<K> {
+    fn clone(&self) -> Self {
+        Api {
+            ledger: self.ledger.clone(),
+            commands: self.commands.clone(),
+            commits: self.commits.clone(),
+            connected: self.connected.clone(),
+            me: self.me,
+            chain_name: self.chain_name.clone(),
+            validators: self.validators.clone(),
+            commit_timeout: self.commit_timeout,
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! `RecordService`: submit, read and prove records.
+
+use chancery_ledger::{BundleLookup, KvStore, RecordView};
+use chancery_proto::v1::record_service_server::RecordService;
+use chancery_proto::v1::{
+    Commitment, GetProofRequest, GetProofResponse, GetRecordRequest, GetRecordResponse,
+    SubmitRecordRequest, SubmitRecordResponse,
+};
+use chancery_types::state_proof::{Status as SubjectStatus, record_state_key};
+use chancery_types::{Canonical, RecordId};
+use tokio::sync::broadcast::{self, error::RecvError};
+use tokio::sync::oneshot;
+use tonic::{Request, Response, Status};
+
+use super::{Api, errors};
+use crate::runtime::{Command, CommitEvent};
+
+#[tonic::async_trait]
+impl<K: KvStore + Send + Sync + 'static> RecordService for Api<K> {
+    async fn submit_record(
+        &self,
+        request: Request<SubmitRecordRequest>,
+    ) -> Result<Response<SubmitRecordResponse>, Status> {
+        let req = request.into_inner();
+        // Subscribe before submitting, so the commit cannot slip past.
+        let events = req.wait_for_commit.then(|| self.commits.subscribe());
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Submit {
+                records: vec![req.signed_record],
+                reply,
+            })
+            .await
+            .map_err(|_| errors::stopping())?;
+        let id = answer
+            .await
+            .map_err(|_| errors::stopping())?
+            .into_iter()
+            .next()
+            .ok_or_else(|| Status::internal("the runtime gave no answer for the record"))?
+            .map_err(|e| errors::admit(&e))?;
+        let commitment = match events {
+            Some(events) => Some(self.wait_for_commit(id, events).await?),
+            None => None,
+        };
+        Ok(Response::new(SubmitRecordResponse {
+            record_id: id.to_string(),
+            commitment,
+        }))
+    }
+
+    async fn get_record(
+        &self,
+        request: Request<GetRecordRequest>,
+    ) -> Result<Response<GetRecordResponse>, Status> {
+        let id = errors::record_id("record_id", &request.into_inner().record_id)?;
+        let view = self.committed(&id)?;
+        let status = self
+            .ledger
+            .status(&record_state_key(&view.record.record))
+            .map_err(errors::ledger)?;
+        Ok(Response::new(GetRecordResponse {
+            signed_record: view.record.to_canonical(),
+            record_json: serde_json::to_string(&view.record).unwrap_or_default(),
+            commitment: Some(commitment(&view)),
+            status: status_label(status.as_ref()).to_owned(),
+            status_json: serde_json::to_string(&status).unwrap_or_default(),
+        }))
+    }
+
+    async fn get_proof(
+        &self,
+        request: Request<GetProofRequest>,
+    ) -> Result<Response<GetProofResponse>, Status> {
+        let id = errors::record_id("record_id", &request.into_inner().record_id)?;
+        match self.ledger.proof_bundle(&id).map_err(errors::ledger)? {
+            BundleLookup::Unknown => Err(not_committed(&id)),
+            BundleLookup::Pending {
+                height,
+                certified_at,
+            } => Err(Status::unavailable(format!(
+                "record {id} was committed at height {height}; its proof is ready once \
+                 height {certified_at} is committed (now {}); retry shortly",
+                self.ledger.tip().height
+            ))),
+            BundleLookup::Ready(bundle) => Ok(Response::new(GetProofResponse {
+                bundle_json: serde_json::to_string_pretty(&*bundle).unwrap_or_default(),
+                bundle: bundle.to_canonical(),
+            })),
+        }
+    }
+}
+
+impl<K: KvStore + Send + Sync + 'static> Api<K> {
+    fn committed(&self, id: &RecordId) -> Result<RecordView, Status> {
+        self.ledger
+            .record(id)
+            .map_err(errors::ledger)?
+            .ok_or_else(|| not_committed(id))
+    }
+
+    /// Waits for `id` to commit, reading the ledger whenever events were
+    /// missed (a lagging subscriber) so no commit goes unseen.
+    async fn wait_for_commit(
+        &self,
+        id: RecordId,
+        mut events: broadcast::Receiver<CommitEvent>,
+    ) -> Result<Commitment, Status> {
+        let deadline = tokio::time::Instant::now() + self.commit_timeout;
+        loop {
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Err(_) => {
+                    return Err(Status::deadline_exceeded(format!(
+                        "record {id} was admitted but did not commit within {:?}; \
+                         it may still commit: look it up with GetRecord",
+                        self.commit_timeout
+                    )));
+                }
+                Ok(Ok(event)) if event.records.iter().any(|(r, _)| *r == id) => break,
+                Ok(Ok(_)) => {}
+                Ok(Err(RecvError::Lagged(_))) => {
+                    if self.ledger.record(&id).map_err(errors::ledger)?.is_some() {
+                        break;
+                    }
+                }
+                Ok(Err(RecvError::Closed)) => return Err(errors::stopping()),
+            }
+        }
+        Ok(commitment(&self.committed(&id)?))
+    }
+}
+
+fn not_committed(id: &RecordId) -> Status {
+    Status::not_found(format!("record_id: no committed record {id}"))
+}
+
+fn commitment(view: &RecordView) -> Commitment {
+    Commitment {
+        height: view.height,
+        result: errors::result_label(&view.result),
+        log_index: view.log_index,
+        committed_at_ms: view.committed_at.0,
+    }
+}
+
+/// The one-word state of a subject.
+fn status_label(status: Option<&SubjectStatus>) -> &'static str {
+    use chancery_types::state_proof::{GrantState as G, LicenceState as L};
+    match status {
+        None => "none",
+        Some(SubjectStatus::Licence(l)) => match l.state {
+            L::Active => "active",
+            L::Suspended => "suspended",
+            L::Revoked => "revoked",
+            L::Expired => "expired",
+        },
+        Some(SubjectStatus::Grant(g)) => match g.state {
+            G::Active => "active",
+            G::Revoked => "revoked",
+            G::Expired => "expired",
+        },
+        Some(SubjectStatus::Access(_)) => "logged",
+    }
+}

@@ -1,0 +1,213 @@
+//! Proof bundles: everything an auditor needs to check one record offline,
+//! trusting nothing but the genesis file.
+//!
+//! ```text
+//!  genesis ─chain_id()─► ChainId ─┐          genesis.validators
+//!                                 ▼                   │
+//!  certificate ──verify_for(header.hash())────────────┘   (1) quorum signed the header
+//!  header.log_root, header.log_size                       (2) the header fixes the log
+//!  inclusion.verify(entry_hash(entry), head)              (3) the entry is in that log
+//!  entry.record == record.id()                            (4) the entry names this record
+//!  record.verify(issuer key from genesis)                 (5) the issuer signed it
+//! ```
+//!
+//! The checks run in this order and the first failure is reported as a
+//! [`BundleError`] naming the check. Validator-set changes are not on the
+//! chain yet, so the header must be certified by the genesis set.
+
+use bincode::{Decode, Encode};
+use serde::{Deserialize, Serialize};
+
+use crate::block::{BlockHeader, ExecResult, LogEntry};
+use crate::cert::{CertificateError, CommitCertificate};
+use crate::crypto::signature::SignatureError;
+use crate::encoding::{Canonical, DecodeCtx};
+use crate::genesis::Genesis;
+use crate::ids::{AgencyId, ChainId, RecordId, Timestamp};
+use crate::log_proof::{InclusionProof, LogHead, LogProofError, entry_hash};
+use crate::record::SignedRecord;
+
+/// Version of the bundle format; bumped on any incompatible change.
+pub const BUNDLE_VERSION: u16 = 1;
+
+/// A self-contained proof that a record was committed, and with what result.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[bincode(decode_context = "DecodeCtx")]
+pub struct ProofBundle {
+    /// Format version ([`BUNDLE_VERSION`]).
+    pub version: u16,
+    /// The chain the record belongs to.
+    pub chain_id: ChainId,
+    /// The signed record.
+    pub record: SignedRecord,
+    /// Its log leaf: height, commit time and execution result.
+    pub entry: LogEntry,
+    /// Inclusion of the leaf in the log of size `header.log_size`.
+    pub inclusion: InclusionProof,
+    /// A header whose log covers the record.
+    pub header: BlockHeader,
+    /// The header's commit certificate.
+    pub certificate: CommitCertificate,
+}
+
+impl Canonical for ProofBundle {}
+
+/// What a valid bundle proves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Proven {
+    /// The record.
+    pub record: RecordId,
+    /// Who issued it.
+    pub issuer: AgencyId,
+    /// The record kind's name.
+    pub kind: &'static str,
+    /// Height of the block that ordered it.
+    pub height: u64,
+    /// That block's time.
+    pub committed_at: Timestamp,
+    /// What execution decided.
+    pub result: ExecResult,
+    /// Height of the certified header the proof rests on.
+    pub certified_height: u64,
+    /// Agencies whose validators signed that header.
+    pub signers: Vec<AgencyId>,
+}
+
+/// The first check a bundle failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    /// The bundle was written in a format this verifier does not know.
+    #[error("bundle version {0} is not supported (this verifier knows version {BUNDLE_VERSION})")]
+    Version(u16),
+    /// The bundle is for another chain than the genesis given.
+    #[error("chain: bundle is for chain {bundle}, the genesis defines chain {genesis}")]
+    Chain {
+        /// Chain named by the bundle.
+        bundle: ChainId,
+        /// Chain of the genesis.
+        genesis: ChainId,
+    },
+    /// The header is for another chain.
+    #[error("header: header is for chain {0}")]
+    HeaderChain(ChainId),
+    /// The header names a validator set other than the genesis set.
+    #[error("header: certified by a validator set other than the genesis set")]
+    ValidatorSet,
+    /// The certificate does not certify the header.
+    #[error("certificate: {0}")]
+    Certificate(#[from] CertificateError),
+    /// The certificate is for another height than the header.
+    #[error("certificate: vote is for height {vote}, header is height {header}")]
+    CertificateHeight {
+        /// Height in the vote.
+        vote: u64,
+        /// Height of the header.
+        header: u64,
+    },
+    /// The inclusion proof is for another log size than the header's.
+    #[error("inclusion: proof is for log size {proof}, the header's log has {header} entries")]
+    LogSize {
+        /// Tree size in the proof.
+        proof: u64,
+        /// Log size in the header.
+        header: u64,
+    },
+    /// The inclusion proof does not lead to the header's log root.
+    #[error("inclusion: {0}")]
+    Inclusion(#[from] LogProofError),
+    /// The log entry names another record.
+    #[error("entry: log entry is for record {entry}, the bundle's record is {record}")]
+    EntryRecord {
+        /// Record named by the entry.
+        entry: RecordId,
+        /// Id of the bundled record.
+        record: RecordId,
+    },
+    /// The issuer is not an agency of the genesis.
+    #[error("record: issuer `{0}` is not an agency in the genesis")]
+    UnknownIssuer(AgencyId),
+    /// The record names a key its issuer does not have.
+    #[error("record: key {0} is not an issuer key of the agency in the genesis")]
+    UnknownKey(crate::crypto::keys::KeyId),
+    /// The record's signature does not verify.
+    #[error("record: signature invalid: {0}")]
+    Signature(SignatureError),
+}
+
+impl ProofBundle {
+    /// Runs every check against `genesis`; see the module docs for the order.
+    pub fn verify(&self, genesis: &Genesis) -> Result<Proven, BundleError> {
+        if self.version != BUNDLE_VERSION {
+            return Err(BundleError::Version(self.version));
+        }
+        let chain = genesis.chain_id();
+        if self.chain_id != chain {
+            return Err(BundleError::Chain {
+                bundle: self.chain_id,
+                genesis: chain,
+            });
+        }
+        let header = &self.header;
+        if header.chain_id != chain {
+            return Err(BundleError::HeaderChain(header.chain_id));
+        }
+        let set = &genesis.validators;
+        if header.validator_set_hash != set.hash() {
+            return Err(BundleError::ValidatorSet);
+        }
+        self.certificate.verify_for(&header.hash(), set, &chain)?;
+        if self.certificate.vote.height != header.height {
+            return Err(BundleError::CertificateHeight {
+                vote: self.certificate.vote.height,
+                header: header.height,
+            });
+        }
+        if self.inclusion.tree_size != header.log_size {
+            return Err(BundleError::LogSize {
+                proof: self.inclusion.tree_size,
+                header: header.log_size,
+            });
+        }
+        let head = LogHead {
+            size: header.log_size,
+            root: header.log_root,
+        };
+        self.inclusion.verify(&entry_hash(&self.entry), &head)?;
+        let id = self.record.id();
+        if self.entry.record != id {
+            return Err(BundleError::EntryRecord {
+                entry: self.entry.record,
+                record: id,
+            });
+        }
+        let record = &self.record.record;
+        let agency = genesis
+            .agency(&record.issuer)
+            .ok_or_else(|| BundleError::UnknownIssuer(record.issuer.clone()))?;
+        let key = agency
+            .issuer_keys
+            .iter()
+            .find(|k| k.key_id() == record.key_id)
+            .ok_or(BundleError::UnknownKey(record.key_id))?;
+        self.record
+            .verify(&key.public, &chain)
+            .map_err(BundleError::Signature)?;
+        let signers = self
+            .certificate
+            .signatures
+            .iter()
+            .filter_map(|s| set.get(s.validator as usize))
+            .map(|v| v.agency.clone())
+            .collect();
+        Ok(Proven {
+            record: id,
+            issuer: record.issuer.clone(),
+            kind: record.kind.name(),
+            height: self.entry.height,
+            committed_at: self.entry.timestamp,
+            result: self.entry.result,
+            certified_height: header.height,
+            signers,
+        })
+    }
+}
