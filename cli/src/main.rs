@@ -1,10 +1,20 @@
 //! `chancery`: the operator, integrator and auditor command line.
 //!
-//! Today: key generation and inspection. Record submission, queries, proofs
-//! and audits arrive with the node (see README "Status").
+//! ```text
+//! keys      keygen, key-show
+//! records   submit, get, status            (a node's gRPC API, --node)
+//! proofs    proof get (node), proof verify (offline, --genesis)
+//! ```
+//!
+//! Exit codes: 0 success; 1 a proof that does not verify; 2 usage, I/O,
+//! or an error reported by the node. Modules: [`records`], [`proof`].
+
+mod proof;
+mod records;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use chancery_types::crypto::keyfile::{read_public_key, write_public_key, write_secret_key};
 use chancery_types::crypto::keys::SecretKey;
@@ -17,6 +27,9 @@ struct Cli {
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     json: bool,
+    /// The node's gRPC address.
+    #[arg(long, global = true, env = "CHANCERY_NODE", default_value = "http://127.0.0.1:27200")]
+    node: String,
     #[command(subcommand)]
     command: Command,
 }
@@ -41,9 +54,68 @@ enum Command {
         /// The key file.
         file: PathBuf,
     },
+    /// Sign a record from a JSON file with an issuer key and submit it.
+    ///
+    /// Example: chancery submit licence.json --key .testnet/transport/issuer.key
+    Submit {
+        /// The record file (see docs/API.md for its fields).
+        file: PathBuf,
+        /// The issuer's secret key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// Sign for the chain of this genesis (else the chain the node reports).
+        #[arg(long)]
+        genesis: Option<PathBuf>,
+        /// Return once admitted, without waiting for the commit.
+        #[arg(long)]
+        no_wait: bool,
+    },
+    /// Show a committed record, its result and its subject's current status.
+    ///
+    /// Example: chancery get 5f918c79…
+    Get {
+        /// Record id (64 hex digits).
+        id: String,
+    },
+    /// Show the node's status.
+    Status,
+    /// Fetch or verify proofs.
+    #[command(subcommand)]
+    Proof(ProofCommand),
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+#[derive(Subcommand)]
+enum ProofCommand {
+    /// Fetch a record's proof bundle from the node.
+    ///
+    /// Example: chancery proof get 5f918c79… -o proof.json
+    Get {
+        /// Record id (64 hex digits).
+        id: String,
+        /// Write here (JSON; binary when the name ends in .bin) instead of stdout.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+        /// How long to wait for a just-committed record's proof.
+        #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
+        wait: Duration,
+    },
+    /// Verify a proof bundle offline, trusting only the genesis file.
+    /// Exits 0 when valid, 1 when invalid, 2 on usage or I/O errors.
+    ///
+    /// Example: chancery proof verify proof.json --genesis genesis.json
+    Verify {
+        /// The bundle (JSON or binary).
+        file: PathBuf,
+        /// The chain's genesis file.
+        #[arg(long)]
+        genesis: PathBuf,
+    },
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let json = cli.json;
+    let node = cli.node.clone();
+    let online = || -> anyhow::Result<tokio::runtime::Runtime> { Ok(tokio::runtime::Runtime::new()?) };
     match cli.command {
         Command::Keygen { out, public } => {
             let key = SecretKey::generate();
@@ -57,8 +129,45 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let key = read_public_key(&file)?;
             show(cli.json, &file.display().to_string(), &key);
         }
+        Command::Submit {
+            file,
+            key,
+            genesis,
+            no_wait,
+        } => online()?.block_on(async {
+            let mut client = chancery_client::Client::connect(&node).await?;
+            let chain = records::chain_id(genesis.as_deref(), &mut client).await?;
+            let record = records::sign_file(&file, &key, &chain)?;
+            records::submit(&mut client, &record, !no_wait, json).await
+        })?,
+        Command::Get { id } => online()?.block_on(async {
+            let id = parse_id(&id)?;
+            let mut client = chancery_client::Client::connect(&node).await?;
+            records::get(&mut client, &id, json).await
+        })?,
+        Command::Status => online()?.block_on(async {
+            let mut client = chancery_client::Client::connect(&node).await?;
+            records::status(&mut client, json).await
+        })?,
+        Command::Proof(ProofCommand::Get { id, out, wait }) => online()?.block_on(async {
+            let id = parse_id(&id)?;
+            let mut client = chancery_client::Client::connect(&node).await?;
+            proof::get(&mut client, &id, out.as_deref(), wait).await
+        })?,
+        Command::Proof(ProofCommand::Verify { file, genesis }) => {
+            let genesis = records::read_genesis(&genesis)?;
+            let bundle = proof::read_bundle(&file)?;
+            if !proof::verify(&bundle, &genesis, json) {
+                return Ok(ExitCode::from(1));
+            }
+        }
     }
-    Ok(())
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_id(text: &str) -> anyhow::Result<chancery_types::RecordId> {
+    text.parse()
+        .map_err(|e| anyhow::anyhow!("`{text}` is not a record id (64 hex digits): {e}"))
 }
 
 fn show(json: bool, file: &str, key: &chancery_types::PublicKey) {
@@ -77,7 +186,7 @@ fn show(json: bool, file: &str, key: &chancery_types::PublicKey) {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::from(2)

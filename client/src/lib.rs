@@ -54,8 +54,13 @@ pub enum ClientError {
         detail: String,
     },
     /// The node answered with an error status.
-    #[error("{}: {}", code_name(.0.code()), .0.message())]
-    Status(#[from] tonic::Status),
+    #[error("{}: {message}", code_name(*.code))]
+    Status {
+        /// The gRPC code.
+        code: Code,
+        /// The node's message, naming the problem.
+        message: String,
+    },
     /// The node's reply does not decode.
     #[error("the node's reply does not decode: {0}")]
     Decode(String),
@@ -65,8 +70,17 @@ impl ClientError {
     /// The gRPC code, when the node answered.
     pub fn code(&self) -> Option<Code> {
         match self {
-            ClientError::Status(s) => Some(s.code()),
+            ClientError::Status { code, .. } => Some(*code),
             _ => None,
+        }
+    }
+}
+
+impl From<tonic::Status> for ClientError {
+    fn from(s: tonic::Status) -> Self {
+        ClientError::Status {
+            code: s.code(),
+            message: s.message().to_owned(),
         }
     }
 }

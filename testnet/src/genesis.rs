@@ -66,6 +66,48 @@ fn load_or_create_key(path: &Path) -> Result<SecretKey> {
 /// Creates (or loads, if present) keys and genesis for `n` agencies under `dir`.
 /// Reuses an existing network so data survives a restart.
 pub fn generate(dir: &Path, n: usize, genesis_time: Timestamp) -> Result<Network> {
+    generate_on(dir, n, genesis_time, &Ports::default_for(n))
+}
+
+/// The loopback ports of each validator.
+#[derive(Debug, Clone)]
+pub struct Ports {
+    /// libp2p port of validator i.
+    pub p2p: Vec<u16>,
+    /// gRPC port of validator i.
+    pub rpc: Vec<u16>,
+}
+
+impl Ports {
+    /// `BASE_P2P_PORT + i` and `BASE_RPC_PORT + i`.
+    pub fn default_for(n: usize) -> Self {
+        Ports {
+            p2p: (0..n).map(|i| BASE_P2P_PORT + i as u16).collect(),
+            rpc: (0..n).map(|i| BASE_RPC_PORT + i as u16).collect(),
+        }
+    }
+
+    /// Ports the OS reports free right now (for tests running side by side).
+    pub fn free(n: usize) -> Result<Self> {
+        let mut hold = Vec::new();
+        let mut take = || -> Result<u16> {
+            let l = std::net::TcpListener::bind("127.0.0.1:0")?;
+            let port = l.local_addr()?.port();
+            hold.push(l);
+            Ok(port)
+        };
+        let p2p = (0..n).map(|_| take()).collect::<Result<_>>()?;
+        let rpc = (0..n).map(|_| take()).collect::<Result<_>>()?;
+        Ok(Ports { p2p, rpc })
+    }
+}
+
+/// Like [`generate`], on the given ports. Each agency directory also gets a
+/// `node.toml` (written once; edit it freely afterwards).
+pub fn generate_on(dir: &Path, n: usize, genesis_time: Timestamp, ports: &Ports) -> Result<Network> {
+    if ports.p2p.len() < n || ports.rpc.len() < n {
+        bail!("need p2p and rpc ports for {n} validators");
+    }
     if n == 0 {
         bail!("a network needs at least one validator");
     }
@@ -89,10 +131,17 @@ pub fn generate(dir: &Path, n: usize, genesis_time: Timestamp) -> Result<Network
         let text = fs::read_to_string(&genesis_path)?;
         Genesis::from_json(&text).with_context(|| format!("loading {}", genesis_path.display()))?
     } else {
-        let g = build_genesis(&agencies, genesis_time)?;
+        let g = build_genesis(&agencies, genesis_time, &ports.p2p)?;
         fs::write(&genesis_path, g.to_json() + "\n")?;
         g
     };
+    for (i, a) in agencies.iter().enumerate() {
+        let path = a.dir.join("node.toml");
+        if !path.exists() {
+            fs::write(&path, node_toml(ports.p2p[i], ports.rpc[i]))
+                .with_context(|| format!("writing {}", path.display()))?;
+        }
+    }
     Ok(Network {
         dir: dir.to_owned(),
         genesis,
@@ -105,7 +154,11 @@ fn text<const N: usize>(s: impl Into<String>) -> Result<Text<N>> {
 }
 
 /// Builds the genesis for these agencies: each runs a validator on loopback.
-pub fn build_genesis(agencies: &[AgencyKeys], genesis_time: Timestamp) -> Result<Genesis> {
+pub fn build_genesis(
+    agencies: &[AgencyKeys],
+    genesis_time: Timestamp,
+    p2p_ports: &[u16],
+) -> Result<Genesis> {
     let mut list = Vec::new();
     let mut validators = Vec::new();
     let mut permissions = Vec::new();
@@ -125,7 +178,7 @@ pub fn build_genesis(agencies: &[AgencyKeys], genesis_time: Timestamp) -> Result
             agency: a.id.clone(),
             consensus_key: a.consensus.public(),
             network_key: a.network.public(),
-            address: text(format!("/ip4/127.0.0.1/tcp/{}", BASE_P2P_PORT + i as u16))?,
+            address: text(format!("/ip4/127.0.0.1/tcp/{}", p2p_ports[i]))?,
         });
         let classes: Vec<Label> = match a.id.as_str() {
             "transport" => vec![text("driving")?, text("vehicle")?],
@@ -153,4 +206,57 @@ pub fn build_genesis(agencies: &[AgencyKeys], genesis_time: Timestamp) -> Result
     };
     g.validate()?;
     Ok(g)
+}
+
+/// A validator's configuration on the local network.
+pub fn node_toml(p2p_port: u16, rpc_port: u16) -> String {
+    format!(
+        r#"# chancery-node configuration (paths are relative to this file).
+data_dir = "data"
+genesis = "../genesis.json"
+consensus_key = "consensus.key"
+network_key = "network.key"
+
+[p2p]
+listen = "/ip4/127.0.0.1/tcp/{p2p_port}"
+
+[rpc]
+listen = "127.0.0.1:{rpc_port}"
+
+[block]
+max_records = 2000
+max_delay = "20ms"
+idle_interval = "250ms"
+
+[consensus]
+base_timeout = "1s"
+max_timeout = "10s"
+
+[log]
+level = "info"
+format = "text"
+"#
+    )
+}
+
+impl Network {
+    /// The `node.toml` of validator `i`.
+    pub fn node_config(&self, i: usize) -> PathBuf {
+        self.agencies[i].dir.join("node.toml")
+    }
+
+    /// The gRPC address in validator `i`'s `node.toml`.
+    pub fn rpc_addr(&self, i: usize) -> Result<String> {
+        let path = self.node_config(i);
+        let text =
+            fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let value: toml::Table =
+            toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        value
+            .get("rpc")
+            .and_then(|r| r.get("listen"))
+            .and_then(|l| l.as_str())
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow::anyhow!("{}: no rpc.listen", path.display()))
+    }
 }

@@ -1,19 +1,20 @@
 //! # chancery-testnet
 //!
-//! Everything needed to stand up a Chancery network on one machine:
+//! Everything needed to stand up a Chancery network on one machine, for
+//! the README's first command and for the end-to-end tests:
 //!
 //! ```text
 //!   genesis::generate(dir, n) ──► dir/genesis.json
-//!                                 dir/<agency>/{admin,issuer,consensus,network}.key
+//!                                 dir/<agency>/{admin,issuer,consensus,network}.key, node.toml
+//!   cluster::Cluster           ──► chancery-node processes: start, stop, kill, clients
 //!   demo::workload(net)        ──► signed records: licences, a grant, an access log, a revocation
 //! ```
 //!
 //! Modules:
-//! - [`genesis`]: keys and a genesis for N agencies on loopback ports.
+//! - [`genesis`]: keys, a genesis and node configurations for N agencies on loopback ports.
+//! - [`cluster`]: validator processes, pid files, readiness, gRPC clients.
 //! - [`demo`]: the demo workload the README's first command shows committing.
-//!
-//! Until the node exists (see README "Status"), the `chancery-testnet up`
-//! command generates the network and runs the workload in-process.
 
+pub mod cluster;
 pub mod demo;
 pub mod genesis;

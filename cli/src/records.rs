@@ -1,0 +1,180 @@
+//! `submit`, `get` and `status`: records through a node's gRPC API.
+//!
+//! A record to submit is a JSON file with the unsigned record's fields;
+//! `key_id`, `timestamp` and `nonce` are filled in when absent, and `body`
+//! is plain text (stored as its UTF-8 bytes):
+//!
+//! ```json
+//! { "kind": { "type": "licence_issue", "class": "driving",
+//!             "valid_from": 1795000000000, "valid_until": 1826000000000 },
+//!   "issuer": "transport", "subject": "DL-0001",
+//!   "body": "{\"holder_ref\":\"3f1c…\"}" }
+//! ```
+
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use chancery_client::Client;
+use chancery_types::bounded::{Bytes, List};
+use chancery_types::crypto::keyfile::read_secret_key;
+use chancery_types::{
+    AgencyId, ChainId, Genesis, KeyId, Record, RecordId, RecordKind, SignedRecord, Subject,
+    Timestamp,
+};
+use serde::Deserialize;
+use serde_json::json;
+
+/// The fields of a record file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RecordFile {
+    kind: RecordKind,
+    issuer: AgencyId,
+    subject: Subject,
+    #[serde(default)]
+    body: String,
+    #[serde(default)]
+    references: Vec<RecordId>,
+    key_id: Option<KeyId>,
+    timestamp: Option<Timestamp>,
+    nonce: Option<u64>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Milliseconds since the epoch as RFC 3339 UTC.
+pub fn time(ms: u64) -> String {
+    let t = UNIX_EPOCH + std::time::Duration::from_millis(ms);
+    humantime::format_rfc3339_millis(t).to_string()
+}
+
+/// Reads a record file and signs it with the key in `key_file` for `chain`.
+pub fn sign_file(path: &Path, key_file: &Path, chain: &ChainId) -> Result<SignedRecord> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let f: RecordFile = serde_json::from_str(&text)
+        .with_context(|| format!("{} is not a record file", path.display()))?;
+    let key = read_secret_key(key_file)?;
+    let now = now_ms();
+    let record = Record {
+        kind: f.kind,
+        issuer: f.issuer,
+        key_id: f.key_id.unwrap_or_else(|| key.public().key_id()),
+        subject: f.subject,
+        body: Bytes::new(f.body.into_bytes()).context("body")?,
+        references: List::new(f.references).context("references")?,
+        timestamp: f.timestamp.unwrap_or(Timestamp(now)),
+        nonce: f.nonce.unwrap_or(now),
+    };
+    Ok(record.sign(&key, chain))
+}
+
+/// The chain to sign for: from the genesis file when given (trusting it),
+/// else as reported by the node.
+pub async fn chain_id(genesis: Option<&Path>, client: &mut Client) -> Result<ChainId> {
+    if let Some(path) = genesis {
+        return Ok(read_genesis(path)?.chain_id());
+    }
+    let status = client.status().await?;
+    status
+        .chain_id
+        .parse::<chancery_types::Hash>()
+        .map(ChainId)
+        .map_err(|e| anyhow::anyhow!("node reported an invalid chain id: {e}"))
+}
+
+/// Reads and validates a genesis file.
+pub fn read_genesis(path: &Path) -> Result<Genesis> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let g = Genesis::from_json(&text)
+        .with_context(|| format!("{} is not a genesis file", path.display()))?;
+    g.validate()
+        .with_context(|| format!("{} is not a valid genesis", path.display()))?;
+    Ok(g)
+}
+
+/// `chancery submit`.
+pub async fn submit(
+    client: &mut Client,
+    record: &SignedRecord,
+    wait: bool,
+    as_json: bool,
+) -> Result<()> {
+    let done = client.submit(record, wait).await?;
+    if as_json {
+        let c = done.commitment.as_ref().map(|c| {
+            json!({ "height": c.height, "result": c.result, "log_index": c.log_index,
+                    "committed_at_ms": c.committed_at_ms })
+        });
+        println!("{}", json!({ "record_id": done.id.to_string(), "commitment": c }));
+    } else {
+        println!("record id   {}", done.id);
+        match done.commitment {
+            Some(c) => {
+                println!("height      {}", c.height);
+                println!("result      {}", c.result);
+            }
+            None => println!("submitted; not waiting for the commit"),
+        }
+    }
+    Ok(())
+}
+
+/// `chancery get`.
+pub async fn get(client: &mut Client, id: &RecordId, as_json: bool) -> Result<()> {
+    let r = client.record(id).await?;
+    let record: serde_json::Value = serde_json::from_str(&r.record_json)?;
+    let status: serde_json::Value = serde_json::from_str(&r.status_json)?;
+    let c = r.commitment.unwrap_or_default();
+    if as_json {
+        println!(
+            "{}",
+            json!({ "record_id": id.to_string(), "record": record,
+                    "commitment": { "height": c.height, "result": c.result,
+                                    "log_index": c.log_index, "committed_at_ms": c.committed_at_ms },
+                    "status": r.status, "status_detail": status })
+        );
+    } else {
+        let rec = &record["record"];
+        println!("record id   {id}");
+        println!("kind        {}", rec["kind"]["type"].as_str().unwrap_or("?"));
+        println!("issuer      {}", rec["issuer"].as_str().unwrap_or("?"));
+        println!("subject     {}", rec["subject"].as_str().unwrap_or("?"));
+        println!("height      {}", c.height);
+        println!("committed   {}", time(c.committed_at_ms));
+        println!("result      {}", c.result);
+        println!("status      {}", r.status);
+    }
+    Ok(())
+}
+
+/// `chancery status`.
+pub async fn status(client: &mut Client, as_json: bool) -> Result<()> {
+    let s = client.status().await?;
+    if as_json {
+        println!(
+            "{}",
+            json!({ "chain_id": s.chain_id, "chain_name": s.chain_name, "height": s.height,
+                    "head_hash": s.head_hash, "head_time_ms": s.head_time_ms, "agency": s.agency,
+                    "validator_index": s.validator_index, "validators": s.validators,
+                    "connected_peers": s.connected_peers, "log_size": s.log_size,
+                    "version": s.version })
+        );
+    } else {
+        println!("chain       {} ({})", s.chain_name, s.chain_id);
+        println!("validator   {} of {} ({})", s.validator_index, s.validators, s.agency);
+        println!("height      {}", s.height);
+        println!("head        {}", s.head_hash);
+        println!("records     {}", s.log_size);
+        println!("peers       {}/{}", s.connected_peers, s.validators.saturating_sub(1));
+        println!("version     {}", s.version);
+    }
+    Ok(())
+}
