@@ -28,7 +28,12 @@ struct Cli {
     #[arg(long, global = true)]
     json: bool,
     /// The node's gRPC address.
-    #[arg(long, global = true, env = "CHANCERY_NODE", default_value = "http://127.0.0.1:27200")]
+    #[arg(
+        long,
+        global = true,
+        env = "CHANCERY_NODE",
+        default_value = "http://127.0.0.1:27200"
+    )]
     node: String,
     #[command(subcommand)]
     command: Command,
@@ -115,7 +120,8 @@ enum ProofCommand {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let json = cli.json;
     let node = cli.node.clone();
-    let online = || -> anyhow::Result<tokio::runtime::Runtime> { Ok(tokio::runtime::Runtime::new()?) };
+    let online =
+        || -> anyhow::Result<tokio::runtime::Runtime> { Ok(tokio::runtime::Runtime::new()?) };
     match cli.command {
         Command::Keygen { out, public } => {
             let key = SecretKey::generate();

@@ -26,7 +26,8 @@ pub async fn get(
     };
     match out {
         Some(path) => {
-            std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+            std::fs::write(path, bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
             eprintln!("proof of {id} written to {}", path.display());
         }
         None => print!("{}", String::from_utf8_lossy(&bytes)),
@@ -58,9 +59,20 @@ pub fn verify(bundle: &ProofBundle, genesis: &Genesis, as_json: bool) -> bool {
                 println!("  kind        {}", p.kind);
                 println!("  height      {}", p.height);
                 println!("  committed   {}", crate::records::time(p.committed_at.0));
-                println!("  result      {}", serde_json::to_string(&p.result).unwrap_or_default());
-                println!("  certified   by the header at height {}", p.certified_height);
-                println!("  signed by   {} ({} of {})", signers.join(", "), signers.len(), genesis.validators.n());
+                println!(
+                    "  result      {}",
+                    serde_json::to_string(&p.result).unwrap_or_default()
+                );
+                println!(
+                    "  certified   by the header at height {}",
+                    p.certified_height
+                );
+                println!(
+                    "  signed by   {} ({} of {})",
+                    signers.join(", "),
+                    signers.len(),
+                    genesis.validators.n()
+                );
             }
             true
         }

@@ -113,7 +113,10 @@ pub async fn submit(
             json!({ "height": c.height, "result": c.result, "log_index": c.log_index,
                     "committed_at_ms": c.committed_at_ms })
         });
-        println!("{}", json!({ "record_id": done.id.to_string(), "commitment": c }));
+        println!(
+            "{}",
+            json!({ "record_id": done.id.to_string(), "commitment": c })
+        );
     } else {
         println!("record id   {}", done.id);
         match done.commitment {
@@ -144,7 +147,10 @@ pub async fn get(client: &mut Client, id: &RecordId, as_json: bool) -> Result<()
     } else {
         let rec = &record["record"];
         println!("record id   {id}");
-        println!("kind        {}", rec["kind"]["type"].as_str().unwrap_or("?"));
+        println!(
+            "kind        {}",
+            rec["kind"]["type"].as_str().unwrap_or("?")
+        );
         println!("issuer      {}", rec["issuer"].as_str().unwrap_or("?"));
         println!("subject     {}", rec["subject"].as_str().unwrap_or("?"));
         println!("height      {}", c.height);
@@ -169,11 +175,18 @@ pub async fn status(client: &mut Client, as_json: bool) -> Result<()> {
         );
     } else {
         println!("chain       {} ({})", s.chain_name, s.chain_id);
-        println!("validator   {} of {} ({})", s.validator_index, s.validators, s.agency);
+        println!(
+            "validator   {} of {} ({})",
+            s.validator_index, s.validators, s.agency
+        );
         println!("height      {}", s.height);
         println!("head        {}", s.head_hash);
         println!("records     {}", s.log_size);
-        println!("peers       {}/{}", s.connected_peers, s.validators.saturating_sub(1));
+        println!(
+            "peers       {}/{}",
+            s.connected_peers,
+            s.validators.saturating_sub(1)
+        );
         println!("version     {}", s.version);
     }
     Ok(())

@@ -43,7 +43,10 @@ async fn main() -> Result<()> {
     let mut client = Client::connect(addr).await?;
     let submitted = client.submit(&record, true).await?;
     let c = submitted.commitment.context("no commitment")?;
-    println!("{} committed at height {}: {}", submitted.id, c.height, c.result);
+    println!(
+        "{} committed at height {}: {}",
+        submitted.id, c.height, c.result
+    );
     let read = client.record(&submitted.id).await?;
     println!("status: {}", read.status);
     let bundle = client

@@ -159,7 +159,11 @@ impl Client {
 
     /// The node's status.
     pub async fn status(&mut self) -> Result<GetStatusResponse, ClientError> {
-        Ok(self.node.get_status(GetStatusRequest {}).await?.into_inner())
+        Ok(self
+            .node
+            .get_status(GetStatusRequest {})
+            .await?
+            .into_inner())
     }
 
     /// Submits one signed record; with `wait`, answers once it committed.
@@ -228,7 +232,10 @@ impl Client {
         let deadline = std::time::Instant::now() + patience;
         loop {
             match self.proof(id).await {
-                Err(e) if e.code() == Some(Code::Unavailable) && std::time::Instant::now() < deadline => {
+                Err(e)
+                    if e.code() == Some(Code::Unavailable)
+                        && std::time::Instant::now() < deadline =>
+                {
                     tokio::time::sleep(Duration::from_millis(50)).await
                 }
                 other => return other,

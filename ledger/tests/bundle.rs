@@ -47,7 +47,14 @@ fn commit_signed(ledger: &Ledger<MemKv>, fx: &Fixture, records: Vec<SignedRecord
 fn setup() -> (Fixture, Ledger<MemKv>, RecordId) {
     let fx = fixture(2);
     let ledger = Ledger::in_memory(&fx.genesis).unwrap();
-    let rec = fx.record("transport", 1, licence_issue("driving", T0, T0 + DAY), "DL-1", T0, 1);
+    let rec = fx.record(
+        "transport",
+        1,
+        licence_issue("driving", T0, T0 + DAY),
+        "DL-1",
+        T0,
+        1,
+    );
     let id = rec.id();
     commit_signed(&ledger, &fx, vec![rec], T0 + 1000);
     (fx, ledger, id)
@@ -84,7 +91,9 @@ fn bundle_is_pending_until_certified_then_verifies() {
     let json = serde_json::to_string(&*bundle).unwrap();
     assert_eq!(serde_json::from_str::<ProofBundle>(&json).unwrap(), *bundle);
     assert_eq!(
-        ledger.proof_bundle(&RecordId(Hash::of(b"nothing"))).unwrap(),
+        ledger
+            .proof_bundle(&RecordId(Hash::of(b"nothing")))
+            .unwrap(),
         BundleLookup::Unknown
     );
 }
@@ -119,14 +128,26 @@ fn tampering_is_caught_and_named() {
         },
         "certificate",
     );
-    check(&|b| b.certificate.signatures = List::default(), "certificate");
+    check(
+        &|b| b.certificate.signatures = List::default(),
+        "certificate",
+    );
     check(&|b| b.inclusion.tree_size += 1, "inclusion");
-    check(&|b| b.entry.result = ExecResult::Rejected(RejectCode::Duplicate), "inclusion");
+    check(
+        &|b| b.entry.result = ExecResult::Rejected(RejectCode::Duplicate),
+        "inclusion",
+    );
     check(&|b| b.entry.height += 1, "inclusion");
     check(&|b| b.record.record.nonce += 1, "entry");
-    check(&|b| b.record.signature = key(1).sign(Domain::Record, &fx.chain().0, b"x"), "entry");
+    check(
+        &|b| b.record.signature = key(1).sign(Domain::Record, &fx.chain().0, b"x"),
+        "entry",
+    );
     // A genesis with another validator set is another chain.
     let mut other = g.clone();
     other.chain_name = Text::new("other").unwrap();
-    assert!(matches!(good.verify(&other), Err(BundleError::Chain { .. })));
+    assert!(matches!(
+        good.verify(&other),
+        Err(BundleError::Chain { .. })
+    ));
 }

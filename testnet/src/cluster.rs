@@ -243,7 +243,10 @@ fn is_node_process(pid: u32) -> bool {
         return false;
     };
     // A zombie (exited, not yet reaped) counts as stopped.
-    let state = stat.rsplit(')').next().and_then(|s| s.trim().chars().next());
+    let state = stat
+        .rsplit(')')
+        .next()
+        .and_then(|s| s.trim().chars().next());
     state != Some('Z') && String::from_utf8_lossy(&cmdline).contains("chancery-node")
 }
 

@@ -104,7 +104,12 @@ impl Ports {
 
 /// Like [`generate`], on the given ports. Each agency directory also gets a
 /// `node.toml` (written once; edit it freely afterwards).
-pub fn generate_on(dir: &Path, n: usize, genesis_time: Timestamp, ports: &Ports) -> Result<Network> {
+pub fn generate_on(
+    dir: &Path,
+    n: usize,
+    genesis_time: Timestamp,
+    ports: &Ports,
+) -> Result<Network> {
     if ports.p2p.len() < n || ports.rpc.len() < n {
         bail!("need p2p and rpc ports for {n} validators");
     }

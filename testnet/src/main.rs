@@ -18,7 +18,11 @@ use clap::{Parser, Subcommand};
 
 /// Start, use and stop a Chancery network on this machine.
 #[derive(Parser)]
-#[command(version, about, after_help = "Examples:\n  chancery-testnet up\n  chancery-testnet status\n  chancery-testnet down")]
+#[command(
+    version,
+    about,
+    after_help = "Examples:\n  chancery-testnet up\n  chancery-testnet status\n  chancery-testnet down"
+)]
 struct Cli {
     /// Where the network's keys, genesis and data live.
     #[arg(long, default_value = ".testnet", global = true)]
@@ -85,7 +89,10 @@ async fn up(net: genesis::Network, run_demo: bool) -> Result<()> {
     let result = show_and_demo(&cluster, run_demo).await;
     cluster.detach();
     println!();
-    println!("Stop the network with `./scripts/testnet.sh down` (data stays in {}).", cluster.net.dir.display());
+    println!(
+        "Stop the network with `./scripts/testnet.sh down` (data stays in {}).",
+        cluster.net.dir.display()
+    );
     result
 }
 
@@ -96,7 +103,14 @@ async fn show_and_demo(cluster: &Cluster, run_demo: bool) -> Result<()> {
         clients.push(cluster.wait_ready(i, Duration::from_secs(60)).await?);
     }
     println!();
-    for (i, v) in cluster.net.genesis.validators.validators().iter().enumerate() {
+    for (i, v) in cluster
+        .net
+        .genesis
+        .validators
+        .validators()
+        .iter()
+        .enumerate()
+    {
         println!(
             "  validator {i}  {:<10} grpc {:<16} p2p {}  log {}",
             v.agency.as_str(),
@@ -111,7 +125,10 @@ async fn show_and_demo(cluster: &Cluster, run_demo: bool) -> Result<()> {
     loop {
         let s = clients[0].status().await?;
         if s.height > start && s.connected_peers as usize + 1 == n {
-            println!("\n  network is up: height {}, {} validators connected", s.height, n);
+            println!(
+                "\n  network is up: height {}, {} validators connected",
+                s.height, n
+            );
             break;
         }
         if std::time::Instant::now() >= deadline {
@@ -122,7 +139,9 @@ async fn show_and_demo(cluster: &Cluster, run_demo: bool) -> Result<()> {
     if !run_demo {
         return Ok(());
     }
-    println!("\nDemo workload (each record submitted to a different validator, waiting for its commit):");
+    println!(
+        "\nDemo workload (each record submitted to a different validator, waiting for its commit):"
+    );
     let t = now();
     let steps = demo::workload(&cluster.net, t, t.0)?;
     let mut ids = Vec::new();
@@ -137,7 +156,9 @@ async fn show_and_demo(cluster: &Cluster, run_demo: bool) -> Result<()> {
             "  height {:>5}  {:<9} via {:<10} {}  {}",
             c.height,
             c.result,
-            cluster.net.genesis.validators.validators()[via].agency.as_str(),
+            cluster.net.genesis.validators.validators()[via]
+                .agency
+                .as_str(),
             done.id.0.short(),
             step.title
         );
@@ -146,7 +167,11 @@ async fn show_and_demo(cluster: &Cluster, run_demo: bool) -> Result<()> {
     // Read back the revoked licence, and prove the access log offline.
     let revoked = ids[ids.len() - 1];
     let r = clients[n - 1].record(&revoked).await?;
-    println!("\n  licence status after the revocation (read from validator {}): {}", n - 1, r.status);
+    println!(
+        "\n  licence status after the revocation (read from validator {}): {}",
+        n - 1,
+        r.status
+    );
     let access = ids[ids.len() - 2];
     let bundle = clients[1]
         .proof_when_ready(&access, Duration::from_secs(30))
@@ -194,7 +219,11 @@ fn down(net: &genesis::Network) -> Result<()> {
         println!(
             "  validator {i} {:<10} {}",
             a.id.as_str(),
-            if stopped { "stopped" } else { "was not running" }
+            if stopped {
+                "stopped"
+            } else {
+                "was not running"
+            }
         );
     }
     Ok(())

@@ -42,8 +42,8 @@
 )]
 
 pub mod block;
-pub mod bundle;
 pub mod bounded;
+pub mod bundle;
 pub mod cert;
 pub mod crypto;
 pub mod encoding;
@@ -60,8 +60,8 @@ pub mod testing;
 pub mod validator;
 
 pub use block::{Block, BlockHeader, ExecResult, LogEntry, RejectCode};
-pub use bundle::{BundleError, ProofBundle, Proven};
 pub use bounded::{Bytes, List, Text};
+pub use bundle::{BundleError, ProofBundle, Proven};
 pub use cert::{CertSignature, CommitCertificate, CommitVote};
 pub use crypto::keys::{KeyId, PublicKey, SecretKey};
 pub use crypto::signature::{Domain, Signature, SignatureError};

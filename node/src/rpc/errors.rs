@@ -45,9 +45,8 @@ pub fn stopping() -> Status {
 
 /// Parses a record id given as 64 hex digits.
 pub fn record_id(field: &str, text: &str) -> Result<RecordId, Status> {
-    text.parse().map_err(|e| {
-        Status::invalid_argument(format!("{field}: `{text}` is not a record id: {e}"))
-    })
+    text.parse()
+        .map_err(|e| Status::invalid_argument(format!("{field}: `{text}` is not a record id: {e}")))
 }
 
 /// `accepted` or `rejected:<code>`.

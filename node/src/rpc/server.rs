@@ -35,9 +35,7 @@ pub async fn serve<K: KvStore + Send + Sync + 'static>(
 ) -> anyhow::Result<()> {
     let addr: Option<SocketAddr> = listener.local_addr().ok();
     let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_serving::<RecordServiceServer<Api<K>>>()
-        .await;
+    health.set_serving::<RecordServiceServer<Api<K>>>().await;
     health.set_serving::<LedgerServiceServer<Api<K>>>().await;
     health.set_serving::<NodeServiceServer<Api<K>>>().await;
     let reflection = tonic_reflection::server::Builder::configure()
@@ -45,6 +43,11 @@ pub async fn serve<K: KvStore + Send + Sync + 'static>(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()?;
     let max = limits.max_message_bytes;
+    // Without TCP_NODELAY, a reply's header, data and trailer writes meet
+    // the client's delayed ACK: 40 ms added to every call.
+    let incoming = TcpIncoming::from(listener)
+        .with_nodelay(Some(true))
+        .with_keepalive(Some(std::time::Duration::from_secs(60)));
     info!(addr = ?addr, "rpc: serving");
     Server::builder()
         .concurrency_limit_per_connection(limits.max_concurrent_streams as usize)
@@ -66,7 +69,7 @@ pub async fn serve<K: KvStore + Send + Sync + 'static>(
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
         )
-        .serve_with_incoming_shutdown(TcpIncoming::from(listener), async move {
+        .serve_with_incoming_shutdown(incoming, async move {
             let _ = shutdown.wait_for(|stop| *stop).await;
         })
         .await?;

@@ -118,7 +118,11 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             .filter(|a| matches!(self.ledger.record(&a.id), Ok(None)))
             .collect();
         if !lost.is_empty() {
-            info!(height, records = lost.len(), "runtime: requeued records of a proposal that did not commit");
+            info!(
+                height,
+                records = lost.len(),
+                "runtime: requeued records of a proposal that did not commit"
+            );
             self.mempool.requeue(lost);
         }
     }
