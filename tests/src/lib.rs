@@ -13,7 +13,6 @@
 //! The node binary is found next to the test executable (`cargo test
 //! --workspace` builds it) or through `$CHANCERY_NODE_BIN`.
 
-use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, Result, bail};
@@ -22,11 +21,14 @@ use chancery_testnet::cluster::{Cluster, node_binary};
 use chancery_testnet::genesis::{self, Ports};
 use chancery_types::bounded::{Bytes, List, Text};
 use chancery_types::*;
+use tokio::sync::{Mutex, MutexGuard};
 
-/// Node processes compete for two cores: one network at a time.
-pub fn serial() -> MutexGuard<'static, ()> {
-    static LOCK: Mutex<()> = Mutex::new(());
-    LOCK.lock().unwrap_or_else(|p| p.into_inner())
+/// Node processes compete for two cores: one network at a time. (An
+/// async mutex: each test has its own runtime, and holds the guard across
+/// awaits.)
+pub async fn serial() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::const_new(());
+    LOCK.lock().await
 }
 
 /// Milliseconds since the Unix epoch.
@@ -129,10 +131,10 @@ impl TestNet {
     pub async fn wait_height(&self, i: usize, h: u64, timeout: Duration) -> Result<u64> {
         let deadline = Instant::now() + timeout;
         loop {
-            if let Ok(now) = self.height(i).await {
-                if now >= h {
-                    return Ok(now);
-                }
+            if let Ok(now) = self.height(i).await
+                && now >= h
+            {
+                return Ok(now);
             }
             if Instant::now() >= deadline {
                 bail!("validator {i} did not reach height {h} within {timeout:?}");

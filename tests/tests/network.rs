@@ -16,7 +16,7 @@ const LONG: Duration = Duration::from_secs(180);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn four_validators_commit_a_thousand_records_submitted_to_any_node() -> Result<()> {
-    let _serial = serial();
+    let _serial = serial().await;
     let net = TestNet::start(4, &[0, 1, 2, 3], &[]).await?;
     let records = net.licences(3, "DL-E2E", 1000)?;
     let ids = submit_round_robin(&net, &[0, 1, 2, 3], &records).await?;
@@ -50,7 +50,7 @@ async fn four_validators_commit_a_thousand_records_submitted_to_any_node() -> Re
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_killed_while_records_arrive_restarts_and_catches_up() -> Result<()> {
-    let _serial = serial();
+    let _serial = serial().await;
     let mut net = TestNet::start(4, &[0, 1, 2, 3], &[]).await?;
     net.wait_height(0, 2, LONG).await?;
     let records = net.licences(1, "DL-KILL", 400)?;
@@ -93,7 +93,7 @@ async fn a_node_killed_while_records_arrive_restarts_and_catches_up() -> Result<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_started_after_500_blocks_catches_up() -> Result<()> {
-    let _serial = serial();
+    let _serial = serial().await;
     // Empty blocks every 20 ms, so 500 blocks come quickly.
     let mut net = TestNet::start(
         4,
@@ -119,7 +119,7 @@ async fn a_node_started_after_500_blocks_catches_up() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_peer_outside_the_validator_set_cannot_connect() -> Result<()> {
-    let _serial = serial();
+    let _serial = serial().await;
     let net = TestNet::start(4, &[0, 1, 2, 3], &[]).await?;
     net.wait_height(0, 2, LONG).await?;
     // An outsider with its own key dials every validator and sends frames.
@@ -167,7 +167,7 @@ async fn a_peer_outside_the_validator_set_cannot_connect() -> Result<()> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_two_of_four_stopped_nothing_commits_until_one_returns() -> Result<()> {
-    let _serial = serial();
+    let _serial = serial().await;
     let mut net = TestNet::start(4, &[0, 1, 2, 3], &[]).await?;
     let first = net.licences(0, "DL-BEFORE", 5)?;
     let mut c0 = net.client(0).await?;
@@ -222,7 +222,7 @@ async fn with_two_of_four_stopped_nothing_commits_until_one_returns() -> Result<
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_api_names_bad_input() -> Result<()> {
-    let _serial = serial();
+    let _serial = serial().await;
     let net = TestNet::start(4, &[0, 1, 2, 3], &[]).await?;
     let mut c = net.client(0).await?;
     use chancery_client::Code;
