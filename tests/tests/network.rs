@@ -280,3 +280,28 @@ async fn the_api_names_bad_input() -> Result<()> {
     assert_eq!(bundle.record.to_canonical(), again.to_canonical());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_mempool_answers_resource_exhausted() -> Result<()> {
+    let _serial = serial().await;
+    // Two of four validators: nothing commits, so the mempool only fills.
+    let net = TestNet::start(
+        4,
+        &[0, 1],
+        &[("[block]", "[mempool]\nmax_records = 3\n\n[block]")],
+    )
+    .await?;
+    let records = net.licences(0, "DL-FULL", 4)?;
+    let mut c = net.client(0).await?;
+    for r in &records[..3] {
+        c.submit(r, false).await?;
+    }
+    let e = c.submit(&records[3], false).await.unwrap_err();
+    assert_eq!(
+        e.code(),
+        Some(chancery_client::Code::ResourceExhausted),
+        "{e}"
+    );
+    assert!(e.to_string().contains("mempool full"), "{e}");
+    Ok(())
+}
