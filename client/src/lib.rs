@@ -9,7 +9,13 @@
 //!    ├─ submit(&record, wait)     RecordService.SubmitRecord
 //!    ├─ record(&id)               RecordService.GetRecord
 //!    ├─ proof(&id)                RecordService.GetProof  → ProofBundle
-//!    └─ block(height)             LedgerService.GetBlock  → Block, certificate
+//!    ├─ submit_many(&records, wait) RecordService.SubmitRecords
+//!    ├─ query(filter, cursor, n)  RecordService.QueryRecords (pages)
+//!    ├─ watch(filter, from)       RecordService.WatchRecords (stream)
+//!    ├─ block(height)             LedgerService.GetBlock  → Block, certificate
+//!    ├─ stream_blocks(from)       LedgerService.StreamBlocks (stream)
+//!    ├─ checkpoint()              LedgerService.GetCheckpoint
+//!    └─ validator_set(height)     LedgerService.GetValidatorSet
 //! ```
 //!
 //! Every call returns [`ClientError`]: either the node's gRPC status (its
@@ -26,13 +32,19 @@ use chancery_proto::v1::ledger_service_client::LedgerServiceClient;
 use chancery_proto::v1::node_service_client::NodeServiceClient;
 use chancery_proto::v1::record_service_client::RecordServiceClient;
 use chancery_proto::v1::{
-    GetBlockRequest, GetProofRequest, GetRecordRequest, GetStatusRequest, SubmitRecordRequest,
+    GetBlockRequest, GetCheckpointRequest, GetProofRequest, GetRecordRequest, GetStatusRequest,
+    GetValidatorSetRequest, QueryRecordsRequest, StreamBlocksRequest, SubmitRecordRequest,
+    SubmitRecordsRequest, WatchRecordsRequest,
 };
 use chancery_types::{Block, Canonical, CommitCertificate, ProofBundle, RecordId, SignedRecord};
 use tonic::transport::{Channel, Endpoint};
 
-pub use chancery_proto::v1::{Commitment, GetRecordResponse, GetStatusResponse};
+pub use chancery_proto::v1::{
+    Commitment, GetBlockResponse, GetCheckpointResponse, GetRecordResponse, GetStatusResponse,
+    GetValidatorSetResponse, QueryRecordsResponse, RecordFilter, RecordItem, SubmitResult,
+};
 pub use tonic::Code;
+pub use tonic::Streaming;
 
 /// What went wrong with a call.
 #[derive(Debug, thiserror::Error)]
@@ -241,6 +253,90 @@ impl Client {
                 other => return other,
             }
         }
+    }
+
+    /// Submits many records in one call; one result per record, in order.
+    pub async fn submit_many(
+        &mut self,
+        records: &[SignedRecord],
+        wait: bool,
+    ) -> Result<Vec<SubmitResult>, ClientError> {
+        let reply = self
+            .records
+            .submit_records(SubmitRecordsRequest {
+                signed_records: records.iter().map(|r| r.to_canonical()).collect(),
+                wait_for_commit: wait,
+            })
+            .await?
+            .into_inner();
+        Ok(reply.results)
+    }
+
+    /// One page of committed records matching `filter`.
+    pub async fn query(
+        &mut self,
+        filter: RecordFilter,
+        cursor: &str,
+        limit: u32,
+    ) -> Result<QueryRecordsResponse, ClientError> {
+        Ok(self
+            .records
+            .query_records(QueryRecordsRequest {
+                filter: Some(filter),
+                cursor: cursor.to_owned(),
+                limit,
+            })
+            .await?
+            .into_inner())
+    }
+
+    /// Follows committed records matching `filter` from log index `from`.
+    pub async fn watch(
+        &mut self,
+        filter: RecordFilter,
+        from: u64,
+    ) -> Result<Streaming<RecordItem>, ClientError> {
+        Ok(self
+            .records
+            .watch_records(WatchRecordsRequest {
+                filter: Some(filter),
+                from_log_index: from,
+            })
+            .await?
+            .into_inner())
+    }
+
+    /// Follows committed blocks from `from`.
+    pub async fn stream_blocks(
+        &mut self,
+        from: u64,
+    ) -> Result<Streaming<GetBlockResponse>, ClientError> {
+        Ok(self
+            .ledger
+            .stream_blocks(StreamBlocksRequest { from_height: from })
+            .await?
+            .into_inner())
+    }
+
+    /// The latest committed header and its certificate.
+    pub async fn checkpoint(&mut self) -> Result<GetCheckpointResponse, ClientError> {
+        Ok(self
+            .ledger
+            .get_checkpoint(GetCheckpointRequest {})
+            .await?
+            .into_inner())
+    }
+
+    /// The validator set at `height` (0: latest).
+    pub async fn validator_set(
+        &mut self,
+        height: u64,
+    ) -> Result<GetValidatorSetResponse, ClientError> {
+        Ok(self
+            .ledger
+            .get_validator_set(GetValidatorSetRequest { height })
+            .await?
+            .into_inner())
     }
 
     /// A committed block and its certificate.

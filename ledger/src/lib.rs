@@ -24,7 +24,7 @@
 //! Modules:
 //! - [`ledger`]: [`Ledger`]: open, header checks, commit.
 //! - [`read`]: headers, blocks, records, log entries, proofs, statuses.
-//! - [`query`]: filters, cursors, pages.
+//! - [`query`]: filters, cursors, pages; [`search`]: several conditions at once.
 //! - [`execute`]: executing one block; [`lifecycle`]: licence, grant and
 //!   access-log transitions; [`rules`]: genesis rules, timestamp bounds,
 //!   [`SignatureCheck`].
@@ -52,6 +52,7 @@ pub mod query;
 pub mod read;
 pub mod rocks;
 pub mod rules;
+pub mod search;
 pub mod smt;
 pub mod summary;
 
@@ -63,6 +64,7 @@ pub use query::{Cursor, Filter, Page};
 pub use read::{BundleLookup, RecordProof, RecordView, StatusProof};
 pub use rocks::RocksKv;
 pub use rules::{NothingVerified, Rules, SignatureCheck};
+pub use search::{Query, SearchPage};
 pub use summary::ExecSummary;
 
 impl Ledger<RocksKv> {

@@ -183,6 +183,7 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
         chain_name: genesis.chain_name.to_string(),
         validators: genesis.validators.clone(),
         commit_timeout: config.rpc.commit_timeout,
+        stop: stop.clone(),
     };
     info!(addr = %config.rpc.listen, "node: gRPC up");
     let served = rpc::serve(

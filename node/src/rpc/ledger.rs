@@ -2,10 +2,14 @@
 
 use chancery_ledger::KvStore;
 use chancery_proto::v1::ledger_service_server::LedgerService;
-use chancery_proto::v1::{GetBlockRequest, GetBlockResponse};
+use chancery_proto::v1::{
+    GetBlockRequest, GetBlockResponse, GetCheckpointRequest, GetCheckpointResponse,
+    GetValidatorSetRequest, GetValidatorSetResponse, StreamBlocksRequest,
+};
 use chancery_types::Canonical;
 use tonic::{Request, Response, Status};
 
+use super::follow::Follow;
 use super::{Api, errors};
 
 #[tonic::async_trait]
@@ -27,11 +31,67 @@ impl<K: KvStore + Send + Sync + 'static> LedgerService for Api<K> {
                 block_hash: block.header.hash().to_string(),
                 block: block.to_canonical(),
                 certificate: cert.to_canonical(),
+                height,
             })),
             _ => Err(Status::not_found(format!(
                 "height: no block {height}; the chain is at height {}",
                 self.ledger.tip().height
             ))),
         }
+    }
+
+    type StreamBlocksStream = Follow<GetBlockResponse>;
+
+    async fn stream_blocks(
+        &self,
+        request: Request<StreamBlocksRequest>,
+    ) -> Result<Response<Self::StreamBlocksStream>, Status> {
+        Ok(Response::new(
+            self.follow_blocks(request.into_inner().from_height),
+        ))
+    }
+
+    async fn get_checkpoint(
+        &self,
+        _: Request<GetCheckpointRequest>,
+    ) -> Result<Response<GetCheckpointResponse>, Status> {
+        let tip = self.ledger.tip().height;
+        let header = self.ledger.header(tip).map_err(errors::ledger)?;
+        let cert = self.ledger.certificate(tip).map_err(errors::ledger)?;
+        match (header, cert) {
+            (Some(header), Some(cert)) => Ok(Response::new(GetCheckpointResponse {
+                height: tip,
+                block_hash: header.hash().to_string(),
+                log_size: header.log_size,
+                log_root: header.log_root.to_string(),
+                header: header.to_canonical(),
+                certificate: cert.to_canonical(),
+            })),
+            _ => Err(Status::not_found("no block has been committed yet")),
+        }
+    }
+
+    async fn get_validator_set(
+        &self,
+        request: Request<GetValidatorSetRequest>,
+    ) -> Result<Response<GetValidatorSetResponse>, Status> {
+        let tip = self.ledger.tip().height;
+        let height = match request.into_inner().height {
+            0 => tip,
+            h if h > tip => {
+                return Err(Status::not_found(format!(
+                    "height: {h} is beyond the chain (at height {tip})"
+                )));
+            }
+            h => h,
+        };
+        // No on-chain validator changes yet: the genesis set at every height.
+        let set = &self.validators;
+        Ok(Response::new(GetValidatorSetResponse {
+            height,
+            validator_set: set.to_canonical(),
+            validators_json: serde_json::to_string(set).unwrap_or_default(),
+            hash: set.hash().to_string(),
+        }))
     }
 }

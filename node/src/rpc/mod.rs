@@ -14,6 +14,8 @@
 //! naming the problem (docs/API.md lists them).
 
 pub mod errors;
+mod filter;
+mod follow;
 mod ledger;
 mod node;
 mod records;
@@ -49,6 +51,8 @@ pub struct Api<K: KvStore> {
     pub validators: chancery_types::ValidatorSet,
     /// How long `wait_for_commit` waits before DEADLINE_EXCEEDED.
     pub commit_timeout: Duration,
+    /// Flips when the node stops; ends open streams.
+    pub stop: watch::Receiver<bool>,
 }
 
 impl<K: KvStore> Clone for Api<K> {
@@ -62,6 +66,7 @@ impl<K: KvStore> Clone for Api<K> {
             chain_name: self.chain_name.clone(),
             validators: self.validators.clone(),
             commit_timeout: self.commit_timeout,
+            stop: self.stop.clone(),
         }
     }
 }

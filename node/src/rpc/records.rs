@@ -4,7 +4,9 @@ use chancery_ledger::{BundleLookup, KvStore, RecordView};
 use chancery_proto::v1::record_service_server::RecordService;
 use chancery_proto::v1::{
     Commitment, GetProofRequest, GetProofResponse, GetRecordRequest, GetRecordResponse,
-    SubmitRecordRequest, SubmitRecordResponse,
+    QueryRecordsRequest, QueryRecordsResponse, RecordItem, SubmitRecordRequest,
+    SubmitRecordResponse, SubmitRecordsRequest, SubmitRecordsResponse, SubmitResult,
+    WatchRecordsRequest,
 };
 use chancery_types::state_proof::{Status as SubjectStatus, record_state_key};
 use chancery_types::{Canonical, RecordId};
@@ -12,7 +14,8 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use tokio::sync::oneshot;
 use tonic::{Request, Response, Status};
 
-use super::{Api, errors};
+use super::follow::Follow;
+use super::{Api, errors, filter};
 use crate::runtime::{Command, CommitEvent};
 
 #[tonic::async_trait]
@@ -47,6 +50,96 @@ impl<K: KvStore + Send + Sync + 'static> RecordService for Api<K> {
             record_id: id.to_string(),
             commitment,
         }))
+    }
+
+    async fn submit_records(
+        &self,
+        request: Request<SubmitRecordsRequest>,
+    ) -> Result<Response<SubmitRecordsResponse>, Status> {
+        let req = request.into_inner();
+        if req.signed_records.len() > MAX_BATCH {
+            return Err(Status::invalid_argument(format!(
+                "signed_records: {} records; at most {MAX_BATCH} per call",
+                req.signed_records.len()
+            )));
+        }
+        let events = req.wait_for_commit.then(|| self.commits.subscribe());
+        // Ids of what decodes, for refusals too (the id hashes the bytes).
+        let ids: Vec<String> = req
+            .signed_records
+            .iter()
+            .map(|b| match chancery_types::SignedRecord::from_canonical(b) {
+                Ok(_) => RecordId(chancery_types::Hash::of(b)).to_string(),
+                Err(_) => String::new(),
+            })
+            .collect();
+        let (reply, answer) = oneshot::channel();
+        self.commands
+            .send(Command::Submit {
+                records: req.signed_records,
+                reply,
+            })
+            .await
+            .map_err(|_| errors::stopping())?;
+        let admitted = answer.await.map_err(|_| errors::stopping())?;
+        let mut results: Vec<SubmitResult> = admitted
+            .iter()
+            .zip(ids)
+            .map(|(r, record_id)| match r {
+                Ok(id) => SubmitResult {
+                    record_id: id.to_string(),
+                    ..Default::default()
+                },
+                Err(e) => {
+                    let status = errors::admit(e);
+                    SubmitResult {
+                        record_id,
+                        code: status.code() as u32,
+                        error: status.message().to_owned(),
+                        commitment: None,
+                    }
+                }
+            })
+            .collect();
+        if let Some(events) = events {
+            let waiting: Vec<RecordId> = admitted.iter().flatten().copied().collect();
+            self.wait_for_all(&waiting, events).await?;
+            for (result, r) in results.iter_mut().zip(&admitted) {
+                if let Ok(id) = r {
+                    result.commitment = Some(commitment(&self.committed(id)?));
+                }
+            }
+        }
+        Ok(Response::new(SubmitRecordsResponse { results }))
+    }
+
+    async fn query_records(
+        &self,
+        request: Request<QueryRecordsRequest>,
+    ) -> Result<Response<QueryRecordsResponse>, Status> {
+        let req = request.into_inner();
+        let query = filter::query(req.filter)?;
+        let cursor = filter::cursor(&req.cursor)?;
+        let limit = filter::limit(req.limit)?;
+        let page = self
+            .ledger
+            .search(&query, cursor, limit, 10 * limit.max(1000))
+            .map_err(errors::ledger)?;
+        Ok(Response::new(QueryRecordsResponse {
+            records: page.items.iter().map(filter::item).collect(),
+            next_cursor: page.next.map(|c| c.to_string()).unwrap_or_default(),
+        }))
+    }
+
+    type WatchRecordsStream = Follow<RecordItem>;
+
+    async fn watch_records(
+        &self,
+        request: Request<WatchRecordsRequest>,
+    ) -> Result<Response<Self::WatchRecordsStream>, Status> {
+        let req = request.into_inner();
+        let query = filter::query(req.filter)?;
+        Ok(Response::new(self.watch(query, req.from_log_index)))
     }
 
     async fn get_record(
@@ -91,7 +184,44 @@ impl<K: KvStore + Send + Sync + 'static> RecordService for Api<K> {
     }
 }
 
+/// Records per `SubmitRecords` call, at most.
+const MAX_BATCH: usize = 10_000;
+
 impl<K: KvStore + Send + Sync + 'static> Api<K> {
+    /// Waits until every record in `ids` committed (see `wait_for_commit`).
+    async fn wait_for_all(
+        &self,
+        ids: &[RecordId],
+        mut events: broadcast::Receiver<CommitEvent>,
+    ) -> Result<(), Status> {
+        let mut pending: std::collections::HashSet<RecordId> = ids.iter().copied().collect();
+        let deadline = tokio::time::Instant::now() + self.commit_timeout;
+        while !pending.is_empty() {
+            match tokio::time::timeout_at(deadline, events.recv()).await {
+                Err(_) => {
+                    return Err(Status::deadline_exceeded(format!(
+                        "{} of {} admitted records did not commit within {:?}; \
+                         they may still commit: look them up with GetRecord",
+                        pending.len(),
+                        ids.len(),
+                        self.commit_timeout
+                    )));
+                }
+                Ok(Ok(event)) => {
+                    for (id, _) in &event.records {
+                        pending.remove(id);
+                    }
+                }
+                Ok(Err(RecvError::Lagged(_))) => {
+                    let ledger = &self.ledger;
+                    pending.retain(|id| !matches!(ledger.record(id), Ok(Some(_))));
+                }
+                Ok(Err(RecvError::Closed)) => return Err(errors::stopping()),
+            }
+        }
+        Ok(())
+    }
+
     fn committed(&self, id: &RecordId) -> Result<RecordView, Status> {
         self.ledger
             .record(id)
@@ -134,7 +264,7 @@ fn not_committed(id: &RecordId) -> Status {
     Status::not_found(format!("record_id: no committed record {id}"))
 }
 
-fn commitment(view: &RecordView) -> Commitment {
+pub(super) fn commitment(view: &RecordView) -> Commitment {
     Commitment {
         height: view.height,
         result: errors::result_label(&view.result),
