@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! keys      keygen, key-show
-//! records   submit, get, status            (a node's gRPC API, --node)
+//! records   submit, get, query, watch, status   (a node's gRPC API, --node)
 //! proofs    proof get (node), proof verify (offline, --genesis)
 //! ```
 //!
@@ -82,6 +82,29 @@ enum Command {
         /// Record id (64 hex digits).
         id: String,
     },
+    /// List committed records matching a filter, in commit order.
+    ///
+    /// Example: chancery query --issuer transport --kind licence_issue --all
+    Query {
+        #[command(flatten)]
+        filter: records::FilterArgs,
+        /// Records per page (1 to 1000).
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        /// Read every page, not just the first.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Follow committed records matching a filter as they commit (Ctrl-C to stop).
+    ///
+    /// Example: chancery watch --kind access_log
+    Watch {
+        #[command(flatten)]
+        filter: records::FilterArgs,
+        /// Start at this record-log position (0: from the first record).
+        #[arg(long, default_value_t = 0)]
+        from: u64,
+    },
     /// Show the node's status.
     Status,
     /// Fetch or verify proofs.
@@ -151,6 +174,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut client = chancery_client::Client::connect(&node).await?;
             records::get(&mut client, &id, json).await
         })?,
+        Command::Query { filter, limit, all } => online()?.block_on(async {
+            let mut client = chancery_client::Client::connect(&node).await?;
+            records::query(&mut client, &filter, limit, all, json).await
+        })?,
+        Command::Watch { filter, from } => {
+            online()?.block_on(records::watch(&node, &filter, from, json))?
+        }
         Command::Status => online()?.block_on(async {
             let mut client = chancery_client::Client::connect(&node).await?;
             records::status(&mut client, json).await

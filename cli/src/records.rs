@@ -191,3 +191,125 @@ pub async fn status(client: &mut Client, as_json: bool) -> Result<()> {
     }
     Ok(())
 }
+
+/// The filter flags shared by `query` and `watch`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FilterArgs {
+    /// Only records with this subject.
+    #[arg(long)]
+    pub subject: Option<String>,
+    /// Only records issued by this agency.
+    #[arg(long)]
+    pub issuer: Option<String>,
+    /// Only records of this kind (licence_issue, grant_create, access_log, ...).
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Only records in blocks at or above this height.
+    #[arg(long)]
+    pub from_height: Option<u64>,
+    /// Only records in blocks at or below this height.
+    #[arg(long)]
+    pub to_height: Option<u64>,
+}
+
+impl FilterArgs {
+    fn filter(&self) -> chancery_client::RecordFilter {
+        chancery_client::RecordFilter {
+            subject: self.subject.clone().unwrap_or_default(),
+            issuer: self.issuer.clone().unwrap_or_default(),
+            kind: self.kind.clone().unwrap_or_default(),
+            from_height: self.from_height.unwrap_or(0),
+            to_height: self.to_height.unwrap_or(0),
+        }
+    }
+}
+
+fn print_item(item: &chancery_client::RecordItem, as_json: bool) -> Result<()> {
+    let record: serde_json::Value = serde_json::from_str(&item.record_json)?;
+    let c = item.commitment.clone().unwrap_or_default();
+    if as_json {
+        println!(
+            "{}",
+            json!({ "record_id": item.record_id, "record": record,
+                    "commitment": { "height": c.height, "result": c.result,
+                                    "log_index": c.log_index, "committed_at_ms": c.committed_at_ms } })
+        );
+    } else {
+        let rec = &record["record"];
+        println!(
+            "{:>8}  {:<24}  {:<16} {:<12} {:<24} {}",
+            c.height,
+            time(c.committed_at_ms),
+            rec["kind"]["type"].as_str().unwrap_or("?"),
+            rec["issuer"].as_str().unwrap_or("?"),
+            rec["subject"].as_str().unwrap_or("?"),
+            c.result
+        );
+    }
+    Ok(())
+}
+
+fn print_header(as_json: bool) {
+    if !as_json {
+        println!(
+            "{:>8}  {:<24}  {:<16} {:<12} {:<24} result",
+            "height", "committed", "kind", "issuer", "subject"
+        );
+    }
+}
+
+/// `chancery query`: one page, or every page with `all`.
+pub async fn query(
+    client: &mut Client,
+    args: &FilterArgs,
+    limit: u32,
+    all: bool,
+    as_json: bool,
+) -> Result<()> {
+    print_header(as_json);
+    let mut cursor = String::new();
+    loop {
+        let page = client.query(args.filter(), &cursor, limit).await?;
+        for item in &page.records {
+            print_item(item, as_json)?;
+        }
+        if page.next_cursor.is_empty() {
+            return Ok(());
+        }
+        if !all {
+            if !as_json {
+                println!("(more records: pass --all to read every page)");
+            }
+            return Ok(());
+        }
+        cursor = page.next_cursor;
+    }
+}
+
+/// `chancery watch`: follows matching records until interrupted,
+/// reconnecting (and resuming where it stopped) when the stream breaks.
+pub async fn watch(node: &str, args: &FilterArgs, from: u64, as_json: bool) -> Result<()> {
+    print_header(as_json);
+    let mut next = from;
+    loop {
+        let mut client = Client::connect(node).await?;
+        let mut stream = client.watch(args.filter(), next).await?;
+        loop {
+            match stream.message().await {
+                Ok(Some(item)) => {
+                    next = item.commitment.as_ref().map_or(next, |c| c.log_index + 1);
+                    print_item(&item, as_json)?;
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    eprintln!(
+                        "stream interrupted ({}); resuming at log index {next}",
+                        e.message()
+                    );
+                    break;
+                }
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+}
