@@ -88,13 +88,20 @@ pub struct Admitted {
     pub size: usize,
 }
 
-/// Pending records in arrival order.
+/// Pending records in arrival order, plus the records taken for a
+/// proposal that has not committed yet ("held"). Held records still count
+/// against the bounds and still make a resubmission a duplicate, until
+/// they commit or go back to the queue.
 #[derive(Debug)]
 pub struct Mempool {
     chain: ChainId,
     limits: Limits,
     queue: VecDeque<Admitted>,
+    /// Ids of queued and held records.
     ids: HashSet<RecordId>,
+    /// Held records and their sizes.
+    held: std::collections::HashMap<RecordId, usize>,
+    /// Bytes of queued and held records.
     bytes: usize,
 }
 
@@ -106,13 +113,19 @@ impl Mempool {
             limits,
             queue: VecDeque::new(),
             ids: HashSet::new(),
+            held: std::collections::HashMap::new(),
             bytes: 0,
         }
     }
 
-    /// Records queued.
+    /// Records queued (waiting to be proposed).
     pub fn len(&self) -> usize {
         self.queue.len()
+    }
+
+    /// Records taken for a proposal that has not committed yet.
+    pub fn held(&self) -> usize {
+        self.held.len()
     }
 
     /// Whether nothing is queued.
@@ -120,12 +133,12 @@ impl Mempool {
         self.queue.is_empty()
     }
 
-    /// Bytes queued.
+    /// Bytes of queued and held records.
     pub fn bytes(&self) -> usize {
         self.bytes
     }
 
-    /// Whether a record is queued.
+    /// Whether a record is queued or held.
     pub fn contains(&self, id: &RecordId) -> bool {
         self.ids.contains(id)
     }
@@ -168,11 +181,11 @@ impl Mempool {
                 continue;
             }
             let size = encoded[i].len();
-            if self.queue.len() >= self.limits.max_records
+            if self.ids.len() >= self.limits.max_records
                 || self.bytes + size > self.limits.max_bytes
             {
                 results[i] = Err(AdmitError::Full {
-                    records: self.queue.len(),
+                    records: self.ids.len(),
                     bytes: self.bytes,
                 });
                 continue;
@@ -217,32 +230,43 @@ impl Mempool {
         Ok((record, key, id))
     }
 
-    /// Takes up to `max` records for a block, oldest first.
+    /// Takes up to `max` records for a block, oldest first. They stay
+    /// held (counted, and duplicates) until [`Mempool::remove_committed`]
+    /// or [`Mempool::requeue`].
     pub fn take(&mut self, max: usize) -> Vec<Admitted> {
         let n = max.min(self.queue.len());
         let taken: Vec<Admitted> = self.queue.drain(..n).collect();
         for a in &taken {
-            self.ids.remove(&a.id);
-            self.bytes -= a.size;
+            self.held.insert(a.id, a.size);
         }
         taken
     }
 
     /// Puts records taken for a block that did not commit back at the
-    /// front, in their order; records already queued are skipped. They
-    /// were admitted (and counted) before, so the bounds do not refuse them.
+    /// front, in their order. Records held here go back as they were;
+    /// others are admitted without the bounds (they were admitted before).
     pub fn requeue(&mut self, records: Vec<Admitted>) {
         for a in records.into_iter().rev() {
-            if self.ids.insert(a.id) {
+            if self.held.remove(&a.id).is_some() {
+                self.queue.push_front(a);
+            } else if self.ids.insert(a.id) {
                 self.bytes += a.size;
                 self.queue.push_front(a);
             }
         }
     }
 
-    /// Forgets records that were committed (by any proposer).
+    /// Forgets records that were committed (by any proposer), queued or held.
     pub fn remove_committed(&mut self, ids: &[RecordId]) {
-        let gone: HashSet<&RecordId> = ids.iter().filter(|id| self.ids.contains(id)).collect();
+        let mut gone: HashSet<&RecordId> = HashSet::new();
+        for id in ids {
+            if let Some(size) = self.held.remove(id) {
+                self.ids.remove(id);
+                self.bytes -= size;
+            } else if self.ids.contains(id) {
+                gone.insert(id);
+            }
+        }
         if gone.is_empty() {
             return;
         }

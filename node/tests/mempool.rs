@@ -172,10 +172,43 @@ fn bounds_give_full_and_take_is_fifo() {
     let ids: Vec<RecordId> = taken.iter().map(|a| a.id).collect();
     assert_eq!(ids, vec![r[0].clone().unwrap(), r[1].clone().unwrap()]);
     assert_eq!(pool.len(), 1);
+    assert_eq!(pool.held(), 2);
 
-    // Room again: the refused record is admitted now.
+    // Taken records are held until they commit: still no room, and a
+    // resubmission of a held record is a duplicate.
+    assert!(matches!(
+        pool.admit(&recs[3..4], &keys, &|_| false)[0],
+        Err(AdmitError::Full { records: 3, .. })
+    ));
+    assert!(matches!(
+        pool.admit(&recs[0..1], &keys, &|_| false)[0],
+        Err(AdmitError::Duplicate(_))
+    ));
+    // Once they commit there is room again.
+    pool.remove_committed(&ids);
+    assert_eq!(pool.held(), 0);
     assert!(pool.admit(&recs[3..4], &keys, &|_| false)[0].is_ok());
     pool.remove_committed(&[r[2].clone().unwrap()]);
     assert_eq!(pool.len(), 1);
     assert_eq!(pool.bytes(), recs[3].len());
+}
+
+#[test]
+fn records_of_a_lost_proposal_go_back_to_the_front() {
+    let (sk, keys, chain) = setup();
+    let mut pool = Mempool::new(chain, limits(10));
+    let recs: Vec<Vec<u8>> = (0..4).map(|n| record(&sk, &chain, n, 1, 200)).collect();
+    let r: Vec<RecordId> = pool
+        .admit(&recs, &keys, &|_| false)
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    let bytes = pool.bytes();
+    let taken = pool.take(2);
+    pool.requeue(taken);
+    assert_eq!(pool.held(), 0);
+    assert_eq!(pool.len(), 4);
+    assert_eq!(pool.bytes(), bytes);
+    let order: Vec<RecordId> = pool.take(4).iter().map(|a| a.id).collect();
+    assert_eq!(order, r);
 }

@@ -111,12 +111,14 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         let later = self.inflight.split_off(&(height + 1));
         let done = std::mem::replace(&mut self.inflight, later);
         let committed: std::collections::HashSet<_> = committed.iter().collect();
-        let lost: Vec<_> = done
+        let (elsewhere, lost): (Vec<_>, Vec<_>) = done
             .into_values()
             .flatten()
             .filter(|a| !committed.contains(&a.id))
-            .filter(|a| matches!(self.ledger.record(&a.id), Ok(None)))
-            .collect();
+            .partition(|a| matches!(self.ledger.record(&a.id), Ok(Some(_))));
+        // Committed by an earlier block: no longer held.
+        let elsewhere: Vec<_> = elsewhere.iter().map(|a| a.id).collect();
+        self.mempool.remove_committed(&elsewhere);
         if !lost.is_empty() {
             info!(
                 height,
