@@ -1,9 +1,9 @@
 //! Reading committed data: headers, blocks, certificates, records, log
 //! entries, proofs, statuses, consensus state.
 
-use chancery_types::bundle::{BUNDLE_VERSION, ProofBundle};
+use chancery_types::bundle::{BUNDLE_VERSION, ProofBundle, StatusAt};
 use chancery_types::log_proof::{ConsistencyProof, InclusionProof, LogHead};
-use chancery_types::state_proof::{StateKey, StateProof, Status};
+use chancery_types::state_proof::{StateKey, StateProof, Status, record_state_key};
 use chancery_types::{
     Block, BlockHeader, Canonical, CommitCertificate, ExecResult, Hash, LogEntry, RecordId,
     SignedRecord, Timestamp,
@@ -277,6 +277,23 @@ impl<K: KvStore> Ledger<K> {
                 certified_at: view.height + self.rules().execution_lag,
             });
         };
+        // The subject's status in the state the header commits to, while
+        // this node still holds that version of the state tree.
+        let key = record_state_key(&view.record.record);
+        let status = match self.status_proof(&key, header.exec_height) {
+            Ok(p) => Some(StatusAt {
+                exec_height: p.exec_height,
+                status: match &p.value {
+                    Some(bytes) => {
+                        Some(Status::from_canonical(bytes).map_err(decode_err("status"))?)
+                    }
+                    None => None,
+                },
+                proof: p.proof,
+            }),
+            Err(LedgerError::StateVersionUnavailable { .. }) => None,
+            Err(e) => return Err(e),
+        };
         Ok(BundleLookup::Ready(Box::new(ProofBundle {
             version: BUNDLE_VERSION,
             chain_id: self.chain_id(),
@@ -285,6 +302,7 @@ impl<K: KvStore> Ledger<K> {
             inclusion: proof.proof,
             header,
             certificate,
+            status,
         })))
     }
 

@@ -85,6 +85,15 @@ fn bundle_is_pending_until_certified_then_verifies() {
     assert_eq!(proven.certified_height, 3);
     assert_eq!(proven.result, ExecResult::Accepted);
     assert_eq!(proven.signers, vec![agency("transport")]);
+    // The licence's status in the state the header commits to (exec height 1).
+    let (exec, status) = proven.status.clone().expect("a status proof");
+    assert_eq!(exec, 1);
+    match status {
+        Some(chancery_types::state_proof::Status::Licence(l)) => {
+            assert_eq!(l.state, chancery_types::state_proof::LicenceState::Active)
+        }
+        other => panic!("expected an active licence, got {other:?}"),
+    }
     // Round trip through both forms.
     let bytes = bundle.to_canonical();
     assert_eq!(ProofBundle::from_canonical(&bytes).unwrap(), *bundle);
@@ -139,6 +148,17 @@ fn tampering_is_caught_and_named() {
     );
     check(&|b| b.entry.height += 1, "inclusion");
     check(&|b| b.record.record.nonce += 1, "entry");
+    check(&|b| b.status.as_mut().unwrap().exec_height += 1, "status");
+    check(&|b| b.status.as_mut().unwrap().status = None, "status");
+    check(
+        &|b| {
+            let st = b.status.as_mut().unwrap();
+            if let Some(chancery_types::state_proof::Status::Licence(l)) = st.status.as_mut() {
+                l.state = chancery_types::state_proof::LicenceState::Revoked;
+            }
+        },
+        "status",
+    );
     check(
         &|b| b.record.signature = key(1).sign(Domain::Record, &fx.chain().0, b"x"),
         "entry",

@@ -172,13 +172,19 @@ async fn show_and_demo(cluster: &Cluster, run_demo: bool) -> Result<()> {
         n - 1,
         r.status
     );
-    let access = ids[ids.len() - 2];
     let bundle = clients[1]
-        .proof_when_ready(&access, Duration::from_secs(30))
+        .proof_when_ready(&revoked, Duration::from_secs(30))
         .await?;
     let proven = bundle.verify(&cluster.net.genesis)?;
+    let state = match &proven.status {
+        Some((h, Some(chancery_types::state_proof::Status::Licence(l)))) => {
+            format!("licence {:?} as of height {h}", l.state).to_lowercase()
+        }
+        _ => "no status in the bundle".to_owned(),
+    };
     println!(
-        "  proof of the access log verified against genesis.json: height {}, certified at {} by {}",
+        "  proof of the revocation verified offline against genesis.json: committed at height {}, \
+         certified at {} by {}; {state}",
         proven.height,
         proven.certified_height,
         proven

@@ -9,6 +9,7 @@
 //!  inclusion.verify(entry_hash(entry), head)              (3) the entry is in that log
 //!  entry.record == record.id()                            (4) the entry names this record
 //!  record.verify(issuer key from genesis)                 (5) the issuer signed it
+//!  status.proof.verify(header.state_root, key, status)    (6) the subject's status then
 //! ```
 //!
 //! The checks run in this order and the first failure is reported as a
@@ -26,6 +27,7 @@ use crate::genesis::Genesis;
 use crate::ids::{AgencyId, ChainId, RecordId, Timestamp};
 use crate::log_proof::{InclusionProof, LogHead, LogProofError, entry_hash};
 use crate::record::SignedRecord;
+use crate::state_proof::{StateProof, StateProofError, Status, record_state_key};
 
 /// Version of the bundle format; bumped on any incompatible change.
 pub const BUNDLE_VERSION: u16 = 1;
@@ -48,9 +50,25 @@ pub struct ProofBundle {
     pub header: BlockHeader,
     /// The header's commit certificate.
     pub certificate: CommitCertificate,
+    /// The status of the record's subject in the state the header commits
+    /// to (after executing `header.exec_height`), when the node still held
+    /// that state.
+    pub status: Option<StatusAt>,
 }
 
 impl Canonical for ProofBundle {}
+
+/// A subject's status at an executed height, with its state proof.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[bincode(decode_context = "DecodeCtx")]
+pub struct StatusAt {
+    /// The executed height (the header's `exec_height`).
+    pub exec_height: u64,
+    /// The status then; `None` when the subject had none (e.g. a rejected issue).
+    pub status: Option<Status>,
+    /// Membership (or non-membership) proof against the header's `state_root`.
+    pub proof: StateProof,
+}
 
 /// What a valid bundle proves.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -71,6 +89,8 @@ pub struct Proven {
     pub certified_height: u64,
     /// Agencies whose validators signed that header.
     pub signers: Vec<AgencyId>,
+    /// The subject's status at an executed height, when the bundle has one.
+    pub status: Option<(u64, Option<Status>)>,
 }
 
 /// The first check a bundle failed.
@@ -132,6 +152,17 @@ pub enum BundleError {
     /// The record's signature does not verify.
     #[error("record: signature invalid: {0}")]
     Signature(SignatureError),
+    /// The status is for another height than the header's executed height.
+    #[error("status: proof is for executed height {status}, the header's is {header}")]
+    StatusHeight {
+        /// Height in the bundle's status.
+        status: u64,
+        /// The header's `exec_height`.
+        header: u64,
+    },
+    /// The status proof does not lead to the header's state root.
+    #[error("status: {0}")]
+    Status(#[from] StateProofError),
 }
 
 impl ProofBundle {
@@ -192,6 +223,24 @@ impl ProofBundle {
         self.record
             .verify(&key.public, &chain)
             .map_err(BundleError::Signature)?;
+        let status = match &self.status {
+            None => None,
+            Some(st) => {
+                if st.exec_height != header.exec_height {
+                    return Err(BundleError::StatusHeight {
+                        status: st.exec_height,
+                        header: header.exec_height,
+                    });
+                }
+                let value = st.status.as_ref().map(Canonical::to_canonical);
+                st.proof.verify(
+                    &header.state_root,
+                    &record_state_key(record),
+                    value.as_deref(),
+                )?;
+                Some((st.exec_height, st.status.clone()))
+            }
+        };
         let signers = self
             .certificate
             .signatures
@@ -208,6 +257,7 @@ impl ProofBundle {
             result: self.entry.result,
             certified_height: header.height,
             signers,
+            status,
         })
     }
 }

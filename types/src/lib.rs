@@ -61,7 +61,7 @@ pub mod validator;
 
 pub use block::{Block, BlockHeader, ExecResult, LogEntry, RejectCode};
 pub use bounded::{Bytes, List, Text};
-pub use bundle::{BundleError, ProofBundle, Proven};
+pub use bundle::{BundleError, ProofBundle, Proven, StatusAt};
 pub use cert::{CertSignature, CommitCertificate, CommitVote};
 pub use crypto::keys::{KeyId, PublicKey, SecretKey};
 pub use crypto::signature::{Domain, Signature, SignatureError};
