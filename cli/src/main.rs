@@ -4,11 +4,13 @@
 //! keys      keygen, key-show
 //! records   submit, get, query, watch, status   (a node's gRPC API, --node)
 //! proofs    proof get (node), proof verify (offline, --genesis)
+//! genesis   genesis entry, genesis combine, genesis show (the ceremony)
 //! ```
 //!
 //! Exit codes: 0 success; 1 a proof that does not verify; 2 usage, I/O,
 //! or an error reported by the node. Modules: [`records`], [`proof`].
 
+mod ceremony;
 mod proof;
 mod records;
 
@@ -110,6 +112,50 @@ enum Command {
     /// Fetch or verify proofs.
     #[command(subcommand)]
     Proof(ProofCommand),
+    /// The genesis ceremony: entries, combining, checking.
+    #[command(subcommand)]
+    Genesis(GenesisCommand),
+}
+
+#[derive(Subcommand)]
+enum GenesisCommand {
+    /// Write this agency's signed genesis entry.
+    ///
+    /// Example: chancery genesis entry --agency tax --name "Revenue Office" --chain-name gov
+    ///   --admin-key admin.key --issuer-key issuer.pub --consensus-key consensus.pub
+    ///   --network-key network.pub --address /ip4/10.0.0.3/tcp/27100 --may-log-access -o tax.json
+    Entry(Box<ceremony::EntryArgs>),
+    /// Combine every agency's entry into the genesis; prints its chain id.
+    ///
+    /// Example: chancery genesis combine tax.json health.json transport.json --chain-name gov
+    ///   --genesis-time 2026-12-01T00:00:00Z -o genesis.json
+    Combine {
+        /// The entry files (any order).
+        #[arg(required = true)]
+        entries: Vec<PathBuf>,
+        /// The chain's name (every entry must name it).
+        #[arg(long)]
+        chain_name: String,
+        /// Genesis time, RFC 3339 (e.g. 2026-12-01T00:00:00Z).
+        #[arg(long, value_parser = humantime::parse_rfc3339_weak)]
+        genesis_time: std::time::SystemTime,
+        /// Blocks between ordering and certified execution results.
+        #[arg(long, default_value_t = 4)]
+        execution_lag: u64,
+        /// Largest record body, in bytes.
+        #[arg(long, default_value_t = 16 * 1024)]
+        max_body_bytes: u32,
+        /// Where to write the genesis.
+        #[arg(short, long)]
+        out: PathBuf,
+    },
+    /// Validate a genesis file and print its chain id, agencies and validators.
+    ///
+    /// Example: chancery genesis show genesis.json
+    Show {
+        /// The genesis file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -190,6 +236,32 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let mut client = chancery_client::Client::connect(&node).await?;
             proof::get(&mut client, &id, out.as_deref(), wait).await
         })?,
+        Command::Genesis(GenesisCommand::Entry(args)) => ceremony::entry(&args, json)?,
+        Command::Genesis(GenesisCommand::Combine {
+            entries,
+            chain_name,
+            genesis_time,
+            execution_lag,
+            max_body_bytes,
+            out,
+        }) => {
+            let ms = genesis_time
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_err(|_| anyhow::anyhow!("--genesis-time is before 1970"))?
+                .as_millis() as u64;
+            ceremony::combine_files(
+                &entries,
+                &chain_name,
+                chancery_types::Timestamp(ms),
+                execution_lag,
+                max_body_bytes,
+                &out,
+                json,
+            )?
+        }
+        Command::Genesis(GenesisCommand::Show { file }) => {
+            ceremony::show_genesis(&records::read_genesis(&file)?, json)
+        }
         Command::Proof(ProofCommand::Verify { file, genesis }) => {
             let genesis = records::read_genesis(&genesis)?;
             let bundle = proof::read_bundle(&file)?;

@@ -33,6 +33,7 @@
 //! - [`limits`]: the hard bound on every variable-length field.
 //! - [`log_proof`]: the record log's Merkle tree (RFC 9162 shape), inclusion
 //!   and consistency proofs, `records_root`.
+//! - [`ceremony`]: signed genesis entries and combining them into a genesis.
 //! - [`bundle`]: [`ProofBundle`], a record's offline-verifiable proof.
 //! - [`state_proof`]: state tree keys, statuses, membership / non-membership proofs.
 //! - `testing` (feature `testing`): proptest strategies for every type.
@@ -44,6 +45,7 @@
 pub mod block;
 pub mod bounded;
 pub mod bundle;
+pub mod ceremony;
 pub mod cert;
 pub mod crypto;
 pub mod encoding;
