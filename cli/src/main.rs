@@ -5,11 +5,13 @@
 //! records   submit, get, query, watch, status   (a node's gRPC API, --node)
 //! proofs    proof get (node), proof verify (offline, --genesis)
 //! genesis   genesis entry, genesis combine, genesis show (the ceremony)
+//! audit     replay a node's chain from the genesis, checking everything
 //! ```
 //!
 //! Exit codes: 0 success; 1 a proof that does not verify; 2 usage, I/O,
 //! or an error reported by the node. Modules: [`records`], [`proof`].
 
+mod audit;
 mod ceremony;
 mod proof;
 mod records;
@@ -106,6 +108,16 @@ enum Command {
         /// Start at this record-log position (0: from the first record).
         #[arg(long, default_value_t = 0)]
         from: u64,
+    },
+    /// Replay the node's whole chain from the genesis, checking every
+    /// certificate, record signature, header root and result.
+    /// Exits 0 when valid, 1 when not, 2 on usage or I/O errors.
+    ///
+    /// Example: chancery audit --genesis .testnet/genesis.json
+    Audit {
+        /// The chain's genesis file (the only thing trusted).
+        #[arg(long)]
+        genesis: PathBuf,
     },
     /// Show the node's status.
     Status,
@@ -226,6 +238,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         })?,
         Command::Watch { filter, from } => {
             online()?.block_on(records::watch(&node, &filter, from, json))?
+        }
+        Command::Audit { genesis } => {
+            if !online()?.block_on(audit::audit(&node, &genesis, json))? {
+                return Ok(ExitCode::from(1));
+            }
         }
         Command::Status => online()?.block_on(async {
             let mut client = chancery_client::Client::connect(&node).await?;

@@ -113,6 +113,34 @@ async fn submit_get_query_and_verify_a_proof_from_the_command_line() -> Result<(
     ])?;
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("INVALID: certificate"), "{out}");
+    // An audit replays the whole chain from the genesis and finds it valid.
+    let (code, out, err) = run(&[
+        "--json",
+        "audit",
+        "--genesis",
+        genesis.to_str().unwrap(),
+        "--node",
+        &node2,
+    ])?;
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim())?;
+    assert_eq!(v["valid"], true, "{out}");
+    assert!(v["height"].as_u64().unwrap() >= 1);
+    assert!(v["records"].as_u64().unwrap() >= 1);
+    // Against another chain's genesis, the audit refuses to start.
+    let other = tempfile::tempdir()?;
+    let other_net =
+        chancery_testnet::genesis::generate(other.path(), 1, chancery_types::Timestamp(1))?;
+    let other_genesis = other_net.dir.join("genesis.json");
+    let (code, _, err) = run(&[
+        "audit",
+        "--genesis",
+        other_genesis.to_str().unwrap(),
+        "--node",
+        &node2,
+    ])?;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("chain"), "{err}");
     // Usage and I/O errors exit 2.
     let (code, _, err) = run(&[
         "proof",
