@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! keys      keygen, key-show
-//! records   submit, get, query, watch, status   (a node's gRPC API, --node)
+//! records   submit, licence, grant, get, query, watch, status   (a node's gRPC API, --node)
 //! proofs    proof get (node), proof verify (offline, --genesis)
 //! genesis   genesis entry, genesis combine, genesis show (the ceremony)
 //! audit     replay a node's chain from the genesis, checking everything
@@ -13,6 +13,7 @@
 
 mod audit;
 mod ceremony;
+mod helpers;
 mod proof;
 mod records;
 
@@ -56,7 +57,7 @@ enum Command {
         #[arg(long)]
         public: Option<PathBuf>,
     },
-    /// Show the public key and key id of a key file (secret or public).
+    /// Show the public key, key id and libp2p peer id of a key file (secret or public).
     ///
     /// Example: chancery key-show transport-issuer.key
     KeyShow {
@@ -79,6 +80,12 @@ enum Command {
         #[arg(long)]
         no_wait: bool,
     },
+    /// Issue, suspend, reinstate or revoke a licence (signed and submitted).
+    #[command(subcommand)]
+    Licence(helpers::Licence),
+    /// Create or revoke a data-access grant, or log an access under one.
+    #[command(subcommand)]
+    Grant(helpers::Grant),
     /// Show a committed record, its result and its subject's current status.
     ///
     /// Example: chancery get 5f918c79…
@@ -239,6 +246,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Watch { filter, from } => {
             online()?.block_on(records::watch(&node, &filter, from, json))?
         }
+        Command::Licence(cmd) => online()?.block_on(helpers::licence(&node, cmd, json))?,
+        Command::Grant(cmd) => online()?.block_on(helpers::grant(&node, cmd, json))?,
         Command::Audit { genesis } => {
             if !online()?.block_on(audit::audit(&node, &genesis, json))? {
                 return Ok(ExitCode::from(1));
@@ -296,16 +305,28 @@ fn parse_id(text: &str) -> anyhow::Result<chancery_types::RecordId> {
 }
 
 fn show(json: bool, file: &str, key: &chancery_types::PublicKey) {
+    let peer = peer_id(key);
     if json {
         println!(
             "{}",
-            serde_json::json!({ "file": file, "public_key": key.to_hex(), "key_id": key.key_id().to_string() })
+            serde_json::json!({ "file": file, "public_key": key.to_hex(),
+                                "key_id": key.key_id().to_string(), "peer_id": peer })
         );
     } else {
         println!("file        {file}");
         println!("public key  {key}");
         println!("key id      {}", key.key_id());
+        println!("peer id     {peer}   (when used as a validator's network key)");
     }
+}
+
+/// The libp2p peer id of an ed25519 key: base58 of the identity multihash
+/// (0x00, length 36) of the protobuf-encoded public key (type 1 = Ed25519,
+/// 32 data bytes).
+fn peer_id(key: &chancery_types::PublicKey) -> String {
+    let mut bytes = vec![0x00, 0x24, 0x08, 0x01, 0x12, 0x20];
+    bytes.extend_from_slice(key.as_bytes());
+    bs58::encode(bytes).into_string()
 }
 
 fn main() -> ExitCode {

@@ -41,7 +41,7 @@ struct RecordFile {
     nonce: Option<u64>,
 }
 
-fn now_ms() -> u64 {
+pub fn now_ms() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -60,6 +60,33 @@ pub fn sign_file(path: &Path, key_file: &Path, chain: &ChainId) -> Result<Signed
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let f: RecordFile = serde_json::from_str(&text)
         .with_context(|| format!("{} is not a record file", path.display()))?;
+    sign_record(f, key_file, chain)
+}
+
+/// Builds and signs a record from its parts (`key_id`, `timestamp` and
+/// `nonce` default to the key's id, now, and now).
+pub fn sign_parts(
+    kind: RecordKind,
+    issuer: &str,
+    subject: &str,
+    body: String,
+    key_file: &Path,
+    chain: &ChainId,
+) -> Result<SignedRecord> {
+    let f = RecordFile {
+        kind,
+        issuer: AgencyId::new(issuer).context("--issuer")?,
+        subject: Subject::new(subject).context("--subject")?,
+        body,
+        references: Vec::new(),
+        key_id: None,
+        timestamp: None,
+        nonce: None,
+    };
+    sign_record(f, key_file, chain)
+}
+
+fn sign_record(f: RecordFile, key_file: &Path, chain: &ChainId) -> Result<SignedRecord> {
     let key = read_secret_key(key_file)?;
     let now = now_ms();
     let record = Record {

@@ -208,3 +208,30 @@ async fn blocks_stream_checkpoints_and_validator_sets() -> Result<()> {
     assert_eq!(e.code(), Some(Code::NotFound));
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validator_outside_the_commit_quorum_serves_a_proof_that_verifies() -> Result<()> {
+    let _serial = serial().await;
+    let mut net = TestNet::start(4, &[0, 1, 2, 3], &[]).await?;
+    // Validator 3 is away while the record commits: the quorum is 0, 1 and 2.
+    assert!(net.cluster.stop(3, Duration::from_secs(20))?);
+    let record = net.licences(0, "DL-QUORUM", 1)?.remove(0);
+    let done = net.client(0).await?.submit(&record, true).await?;
+    let height = done.commitment.unwrap().height;
+    net.cluster.start(3)?;
+    net.cluster.wait_ready(3, LONG).await?;
+    net.wait_committed(3, &[done.id], LONG).await?;
+    let mut c3 = net.client(3).await?;
+    // The record's block, as validator 3 holds it, was certified without it.
+    let (_, cert) = c3.block(height).await?;
+    assert!(
+        cert.signatures.iter().all(|s| s.validator != 3),
+        "validator 3 signed a block committed while it was stopped"
+    );
+    // Yet its proof verifies against the genesis alone.
+    let bundle = c3.proof_when_ready(&done.id, LONG).await?;
+    let proven = bundle.verify(net.genesis())?;
+    assert_eq!(proven.record, done.id);
+    assert_eq!(proven.height, height);
+    Ok(())
+}

@@ -155,3 +155,141 @@ async fn submit_get_query_and_verify_a_proof_from_the_command_line() -> Result<(
     assert!(err.contains("not a record id"), "{err}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn licence_and_grant_helpers_sign_and_submit_from_flags() -> Result<()> {
+    let _serial = serial().await;
+    let net = TestNet::start(4, &[0, 1, 2, 3], &[]).await?;
+    let node = net.cluster.net.rpc_addr(1)?;
+    let key = |i: usize| {
+        net.cluster.net.agencies[i]
+            .dir
+            .join("issuer.key")
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let submit = |args: Vec<String>| -> Result<serde_json::Value> {
+        let mut all = vec!["--json".to_owned(), "--node".to_owned(), node.clone()];
+        all.extend(args);
+        let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+        let (code, out, err) = run(&refs)?;
+        anyhow::ensure!(code == 0, "{refs:?}: {err}");
+        Ok(serde_json::from_str(out.trim())?)
+    };
+    let s = |v: &[&str]| v.iter().map(|x| x.to_string()).collect::<Vec<_>>();
+    // transport (0) issues and revokes a driving licence.
+    let v = submit(s(&[
+        "licence",
+        "issue",
+        "DL-H1",
+        "--class",
+        "driving",
+        "--valid-for",
+        "365d",
+        "--issuer",
+        "transport",
+        "--key",
+        &key(0),
+    ]))?;
+    assert_eq!(v["commitment"]["result"], "accepted", "{v}");
+    let v = submit(s(&[
+        "licence",
+        "revoke",
+        "DL-H1",
+        "--issuer",
+        "transport",
+        "--key",
+        &key(0),
+    ]))?;
+    assert_eq!(v["commitment"]["result"], "accepted", "{v}");
+    let id = v["record_id"].as_str().unwrap().to_owned();
+    let (code, out, err) = run(&["--json", "get", &id, "--node", &node])?;
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&out)?["status"],
+        "revoked"
+    );
+    // Revoking twice is an invalid transition: committed, and rejected.
+    let v = submit(s(&[
+        "licence",
+        "revoke",
+        "DL-H1",
+        "--issuer",
+        "transport",
+        "--key",
+        &key(0),
+    ]))?;
+    assert_eq!(
+        v["commitment"]["result"], "rejected:invalid_transition",
+        "{v}"
+    );
+    // health (1) grants tax (2) access; tax logs an access under it.
+    let v = submit(s(&[
+        "grant",
+        "create",
+        "GRANT-H1",
+        "--grantee",
+        "tax",
+        "--dataset",
+        "vaccination-status",
+        "--purpose",
+        "benefit-eligibility",
+        "--scope",
+        "status-only",
+        "--valid-for",
+        "90d",
+        "--issuer",
+        "health",
+        "--key",
+        &key(1),
+    ]))?;
+    assert_eq!(v["commitment"]["result"], "accepted", "{v}");
+    let v = submit(s(&[
+        "grant",
+        "log-access",
+        "ACCESS-H1",
+        "--grant",
+        "GRANT-H1",
+        "--dataset",
+        "vaccination-status",
+        "--issuer",
+        "tax",
+        "--key",
+        &key(2),
+    ]))?;
+    assert_eq!(v["commitment"]["result"], "accepted", "{v}");
+    // A bad flag is named.
+    let (code, _, err) = run(&[
+        "licence",
+        "issue",
+        "DL-H2",
+        "--class",
+        "driving",
+        "--valid-for",
+        "soon",
+        "--issuer",
+        "transport",
+        "--key",
+        &key(0),
+        "--node",
+        &node,
+    ])?;
+    assert_eq!(code, 2);
+    assert!(err.contains("valid-for"), "{err}");
+    Ok(())
+}
+
+#[test]
+fn key_show_gives_the_peer_id_libp2p_derives() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("network.key");
+    let key = chancery_types::SecretKey::generate();
+    chancery_types::crypto::keyfile::write_secret_key(&path, &key)?;
+    let (code, out, err) = run(&["--json", "key-show", path.to_str().unwrap()])?;
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out)?;
+    let expected = chancery_node::p2p::peers::peer_id(&key.public()).map_err(anyhow::Error::msg)?;
+    assert_eq!(v["peer_id"], expected.to_string());
+    Ok(())
+}
