@@ -192,7 +192,20 @@ enum ProofCommand {
         #[arg(long, default_value = "30s", value_parser = humantime::parse_duration)]
         wait: Duration,
     },
-    /// Verify a proof bundle offline, trusting only the genesis file.
+    /// Fetch proof that the record log at TO extends the log at FROM.
+    ///
+    /// Example: chancery proof consistency 100 0 -o consistency.json
+    Consistency {
+        /// The earlier checkpoint's height.
+        from: u64,
+        /// The later checkpoint's height (0: the latest).
+        to: u64,
+        /// Write here (JSON; binary when the name ends in .bin) instead of stdout.
+        #[arg(short, long)]
+        out: Option<PathBuf>,
+    },
+    /// Verify a proof bundle (a record's, or a consistency proof) offline,
+    /// trusting only the genesis file.
     /// Exits 0 when valid, 1 when invalid, 2 on usage or I/O errors.
     ///
     /// Example: chancery proof verify proof.json --genesis genesis.json
@@ -288,10 +301,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Genesis(GenesisCommand::Show { file }) => {
             ceremony::show_genesis(&records::read_genesis(&file)?, json)
         }
+        Command::Proof(ProofCommand::Consistency { from, to, out }) => {
+            online()?.block_on(async {
+                let mut client = chancery_client::Client::connect(&node).await?;
+                proof::consistency(&mut client, from, to, out.as_deref()).await
+            })?
+        }
         Command::Proof(ProofCommand::Verify { file, genesis }) => {
             let genesis = records::read_genesis(&genesis)?;
-            let bundle = proof::read_bundle(&file)?;
-            if !proof::verify(&bundle, &genesis, json) {
+            let valid = match proof::read_bundle(&file)? {
+                proof::AnyBundle::Record(b) => proof::verify(&b, &genesis, json),
+                proof::AnyBundle::Consistency(b) => proof::verify_consistency(&b, &genesis, json),
+            };
+            if !valid {
                 return Ok(ExitCode::from(1));
             }
         }

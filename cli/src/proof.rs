@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chancery_client::Client;
-use chancery_types::{Canonical, Genesis, ProofBundle, RecordId};
+use chancery_types::{Canonical, ConsistencyBundle, Genesis, ProofBundle, RecordId};
 use serde_json::json;
 
 /// `chancery proof get ID -o FILE`: JSON unless the file ends in `.bin`.
@@ -35,15 +35,83 @@ pub async fn get(
     Ok(())
 }
 
-/// Reads a bundle in either form (JSON, or the canonical binary encoding).
-pub fn read_bundle(path: &Path) -> Result<ProofBundle> {
+/// A bundle file: a record's proof, or a consistency proof.
+pub enum AnyBundle {
+    /// A record's proof bundle.
+    Record(Box<ProofBundle>),
+    /// A consistency bundle between two checkpoints.
+    Consistency(Box<ConsistencyBundle>),
+}
+
+/// Reads a bundle of either kind in either form (JSON, or canonical binary).
+pub fn read_bundle(path: &Path) -> Result<AnyBundle> {
     let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let what = || format!("{} is not a proof bundle", path.display());
     if bytes.first() == Some(&b'{') {
-        return serde_json::from_slice(&bytes)
-            .with_context(|| format!("{} is not a proof bundle (JSON)", path.display()));
+        let v: serde_json::Value = serde_json::from_slice(&bytes).with_context(what)?;
+        return Ok(if v.get("old").is_some() {
+            AnyBundle::Consistency(Box::new(serde_json::from_value(v).with_context(what)?))
+        } else {
+            AnyBundle::Record(Box::new(serde_json::from_value(v).with_context(what)?))
+        });
     }
-    ProofBundle::from_canonical(&bytes)
-        .with_context(|| format!("{} is not a proof bundle (binary)", path.display()))
+    if let Ok(b) = ProofBundle::from_canonical(&bytes) {
+        return Ok(AnyBundle::Record(Box::new(b)));
+    }
+    Ok(AnyBundle::Consistency(Box::new(
+        ConsistencyBundle::from_canonical(&bytes).with_context(what)?,
+    )))
+}
+
+/// `chancery proof consistency FROM TO -o FILE`.
+pub async fn consistency(
+    client: &mut Client,
+    from: u64,
+    to: u64,
+    out: Option<&Path>,
+) -> Result<()> {
+    let bundle = client.consistency(from, to).await?;
+    let binary = out.is_some_and(|p| p.extension().is_some_and(|e| e == "bin"));
+    let bytes = if binary {
+        bundle.to_canonical()
+    } else {
+        (serde_json::to_string_pretty(&bundle)? + "\n").into_bytes()
+    };
+    match out {
+        Some(path) => {
+            std::fs::write(path, bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            eprintln!("consistency proof written to {}", path.display());
+        }
+        None => print!("{}", String::from_utf8_lossy(&bytes)),
+    }
+    Ok(())
+}
+
+/// Verifies a consistency bundle; prints the report.
+pub fn verify_consistency(bundle: &ConsistencyBundle, genesis: &Genesis, as_json: bool) -> bool {
+    match bundle.verify(genesis) {
+        Ok(p) => {
+            if as_json {
+                println!("{}", json!({ "valid": true, "proven": p }));
+            } else {
+                println!(
+                    "VALID: the log at height {} ({} records) extends the log at height {} ({} records)",
+                    p.new.0, p.new.1, p.old.0, p.old.1
+                );
+                println!("  both checkpoints certified by the genesis validators");
+            }
+            true
+        }
+        Err(e) => {
+            if as_json {
+                println!("{}", json!({ "valid": false, "error": e.to_string() }));
+            } else {
+                println!("INVALID: {e}");
+            }
+            false
+        }
+    }
 }
 
 /// `chancery proof verify`: `Ok(true)` when valid; the report is printed.

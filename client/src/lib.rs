@@ -15,7 +15,8 @@
 //!    ├─ block(height)             LedgerService.GetBlock  → Block, certificate
 //!    ├─ stream_blocks(from)       LedgerService.StreamBlocks (stream)
 //!    ├─ checkpoint()              LedgerService.GetCheckpoint
-//!    └─ validator_set(height)     LedgerService.GetValidatorSet
+//!    ├─ validator_set(height)     LedgerService.GetValidatorSet
+//!    └─ consistency(from, to)     LedgerService.GetConsistencyProof → ConsistencyBundle
 //! ```
 //!
 //! Every call returns [`ClientError`]: either the node's gRPC status (its
@@ -32,11 +33,13 @@ use chancery_proto::v1::ledger_service_client::LedgerServiceClient;
 use chancery_proto::v1::node_service_client::NodeServiceClient;
 use chancery_proto::v1::record_service_client::RecordServiceClient;
 use chancery_proto::v1::{
-    GetBlockRequest, GetCheckpointRequest, GetProofRequest, GetRecordRequest, GetStatusRequest,
-    GetValidatorSetRequest, QueryRecordsRequest, StreamBlocksRequest, SubmitRecordRequest,
-    SubmitRecordsRequest, WatchRecordsRequest,
+    GetBlockRequest, GetCheckpointRequest, GetConsistencyProofRequest, GetProofRequest,
+    GetRecordRequest, GetStatusRequest, GetValidatorSetRequest, QueryRecordsRequest,
+    StreamBlocksRequest, SubmitRecordRequest, SubmitRecordsRequest, WatchRecordsRequest,
 };
-use chancery_types::{Block, Canonical, CommitCertificate, ProofBundle, RecordId, SignedRecord};
+use chancery_types::{
+    Block, Canonical, CommitCertificate, ConsistencyBundle, ProofBundle, RecordId, SignedRecord,
+};
 use tonic::transport::{Channel, Endpoint};
 
 pub use chancery_proto::v1::{
@@ -337,6 +340,24 @@ impl Client {
             .get_validator_set(GetValidatorSetRequest { height })
             .await?
             .into_inner())
+    }
+
+    /// Proof that the log at `to` (0: latest) extends the log at `from`.
+    pub async fn consistency(
+        &mut self,
+        from: u64,
+        to: u64,
+    ) -> Result<ConsistencyBundle, ClientError> {
+        let reply = self
+            .ledger
+            .get_consistency_proof(GetConsistencyProofRequest {
+                from_height: from,
+                to_height: to,
+            })
+            .await?
+            .into_inner();
+        ConsistencyBundle::from_canonical(&reply.bundle)
+            .map_err(|e| ClientError::Decode(e.to_string()))
     }
 
     /// A committed block and its certificate.

@@ -1,7 +1,9 @@
 //! Reading committed data: headers, blocks, certificates, records, log
 //! entries, proofs, statuses, consensus state.
 
-use chancery_types::bundle::{BUNDLE_VERSION, ProofBundle, StatusAt};
+use chancery_types::bundle::{
+    BUNDLE_VERSION, Checkpoint, ConsistencyBundle, ProofBundle, StatusAt,
+};
 use chancery_types::log_proof::{ConsistencyProof, InclusionProof, LogHead};
 use chancery_types::state_proof::{StateKey, StateProof, Status, record_state_key};
 use chancery_types::{
@@ -304,6 +306,31 @@ impl<K: KvStore> Ledger<K> {
             certificate,
             status,
         })))
+    }
+
+    /// A consistency bundle between the certified headers at heights
+    /// `old < new` (both committed). `None` when either is not committed.
+    pub fn consistency_bundle(&self, old: u64, new: u64) -> Result<Option<ConsistencyBundle>> {
+        let checkpoint = |h: u64| -> Result<Option<Checkpoint>> {
+            Ok(match (self.header(h)?, self.certificate(h)?) {
+                (Some(header), Some(certificate)) => Some(Checkpoint {
+                    header,
+                    certificate,
+                }),
+                _ => None,
+            })
+        };
+        let (Some(o), Some(n)) = (checkpoint(old)?, checkpoint(new)?) else {
+            return Ok(None);
+        };
+        let proof = self.consistency_proof(o.header.log_size, n.header.log_size)?;
+        Ok(Some(ConsistencyBundle {
+            version: BUNDLE_VERSION,
+            chain_id: self.chain_id(),
+            old: o,
+            new: n,
+            proof,
+        }))
     }
 
     /// The current status at `key` (after the last executed block).

@@ -171,3 +171,55 @@ fn tampering_is_caught_and_named() {
         Err(BundleError::Chain { .. })
     ));
 }
+
+#[test]
+fn consistency_between_checkpoints_verifies_and_names_tampering() {
+    let (fx, ledger, _) = setup();
+    for h in 2..=6u64 {
+        let rec = fx.record(
+            "transport",
+            1,
+            licence_issue("driving", T0, T0 + DAY),
+            &format!("DL-{h}"),
+            T0,
+            h,
+        );
+        commit_signed(&ledger, &fx, vec![rec], T0 + h * 1000);
+    }
+    let good = ledger
+        .consistency_bundle(3, 6)
+        .unwrap()
+        .expect("both committed");
+    let p = good.verify(&fx.genesis).unwrap();
+    assert_eq!(p.old.0, 3);
+    assert_eq!(p.new.0, 6);
+    assert!(p.new.1 > p.old.1);
+    let bytes = good.to_canonical();
+    assert_eq!(ConsistencyBundle::from_canonical(&bytes).unwrap(), good);
+    assert!(ledger.consistency_bundle(3, 99).unwrap().is_none());
+    let check = |f: &dyn Fn(&mut ConsistencyBundle), want: &str| {
+        let mut b = good.clone();
+        f(&mut b);
+        let err = b.verify(&fx.genesis).unwrap_err();
+        assert!(
+            err.to_string().starts_with(want),
+            "expected `{want}`, got `{err}`"
+        );
+    };
+    check(&|b| b.old.header.log_root = Hash::of(b"x"), "certificate");
+    check(
+        &|b| b.new.certificate.signatures = List::default(),
+        "certificate",
+    );
+    check(&|b| b.proof.old_size += 1, "consistency");
+    check(
+        &|b| {
+            let mut path = b.proof.path.to_vec();
+            if let Some(first) = path.first_mut() {
+                *first = Hash::of(b"x");
+            }
+            b.proof.path = List::new(path).unwrap();
+        },
+        "consistency",
+    );
+}

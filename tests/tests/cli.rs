@@ -113,6 +113,40 @@ async fn submit_get_query_and_verify_a_proof_from_the_command_line() -> Result<(
     ])?;
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("INVALID: certificate"), "{out}");
+    // A consistency proof from height 1 to the latest checkpoint.
+    let cons = dir.path().join("consistency.json");
+    let (code, _, err) = run(&[
+        "proof",
+        "consistency",
+        "1",
+        "0",
+        "-o",
+        cons.to_str().unwrap(),
+        "--node",
+        &node0,
+    ])?;
+    assert_eq!(code, 0, "{err}");
+    let (code, out, _) = run(&[
+        "proof",
+        "verify",
+        cons.to_str().unwrap(),
+        "--genesis",
+        genesis.to_str().unwrap(),
+    ])?;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.starts_with("VALID: the log at height"), "{out}");
+    let mut c: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&cons)?)?;
+    c["proof"]["old_size"] = serde_json::json!(c["proof"]["old_size"].as_u64().unwrap() + 1);
+    std::fs::write(&cons, c.to_string())?;
+    let (code, out, _) = run(&[
+        "proof",
+        "verify",
+        cons.to_str().unwrap(),
+        "--genesis",
+        genesis.to_str().unwrap(),
+    ])?;
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("INVALID: consistency"), "{out}");
     // An audit replays the whole chain from the genesis and finds it valid.
     let (code, out, err) = run(&[
         "--json",

@@ -135,6 +135,9 @@ pub enum BundleError {
     /// The inclusion proof does not lead to the header's log root.
     #[error("inclusion: {0}")]
     Inclusion(#[from] LogProofError),
+    /// The later checkpoint's log does not extend the earlier one's.
+    #[error("consistency: {0}")]
+    Consistency(LogProofError),
     /// The log entry names another record.
     #[error("entry: log entry is for record {entry}, the bundle's record is {record}")]
     EntryRecord {
@@ -258,6 +261,97 @@ impl ProofBundle {
             certified_height: header.height,
             signers,
             status,
+        })
+    }
+}
+
+/// A certified header: what an auditor pins.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[bincode(decode_context = "DecodeCtx")]
+pub struct Checkpoint {
+    /// The header.
+    pub header: BlockHeader,
+    /// Its commit certificate.
+    pub certificate: CommitCertificate,
+}
+
+impl Checkpoint {
+    /// Checks the header is for `genesis`'s chain and certified by its validators.
+    pub fn verify(&self, genesis: &Genesis) -> Result<(), BundleError> {
+        let chain = genesis.chain_id();
+        let header = &self.header;
+        if header.chain_id != chain {
+            return Err(BundleError::HeaderChain(header.chain_id));
+        }
+        if header.validator_set_hash != genesis.validators.hash() {
+            return Err(BundleError::ValidatorSet);
+        }
+        self.certificate
+            .verify_for(&header.hash(), &genesis.validators, &chain)?;
+        if self.certificate.vote.height != header.height {
+            return Err(BundleError::CertificateHeight {
+                vote: self.certificate.vote.height,
+                header: header.height,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Proof that the record log at a later checkpoint extends the log at an
+/// earlier one: nothing committed before `old` was changed or removed.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[bincode(decode_context = "DecodeCtx")]
+pub struct ConsistencyBundle {
+    /// Format version ([`BUNDLE_VERSION`]).
+    pub version: u16,
+    /// The chain.
+    pub chain_id: ChainId,
+    /// The earlier checkpoint.
+    pub old: Checkpoint,
+    /// The later checkpoint.
+    pub new: Checkpoint,
+    /// Consistency of `old.header`'s log with `new.header`'s log.
+    pub proof: crate::log_proof::ConsistencyProof,
+}
+
+impl Canonical for ConsistencyBundle {}
+
+/// What a valid consistency bundle proves.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProvenConsistency {
+    /// Height and log size of the earlier checkpoint.
+    pub old: (u64, u64),
+    /// Height and log size of the later checkpoint.
+    pub new: (u64, u64),
+}
+
+impl ConsistencyBundle {
+    /// Checks both checkpoints against `genesis` and the proof between them.
+    pub fn verify(&self, genesis: &Genesis) -> Result<ProvenConsistency, BundleError> {
+        if self.version != BUNDLE_VERSION {
+            return Err(BundleError::Version(self.version));
+        }
+        let chain = genesis.chain_id();
+        if self.chain_id != chain {
+            return Err(BundleError::Chain {
+                bundle: self.chain_id,
+                genesis: chain,
+            });
+        }
+        self.old.verify(genesis)?;
+        self.new.verify(genesis)?;
+        let (o, n) = (&self.old.header, &self.new.header);
+        let head = |h: &BlockHeader| LogHead {
+            size: h.log_size,
+            root: h.log_root,
+        };
+        self.proof
+            .verify(&head(o), &head(n))
+            .map_err(BundleError::Consistency)?;
+        Ok(ProvenConsistency {
+            old: (o.height, o.log_size),
+            new: (n.height, n.log_size),
         })
     }
 }

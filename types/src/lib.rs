@@ -63,7 +63,9 @@ pub mod validator;
 
 pub use block::{Block, BlockHeader, ExecResult, LogEntry, RejectCode};
 pub use bounded::{Bytes, List, Text};
-pub use bundle::{BundleError, ProofBundle, Proven, StatusAt};
+pub use bundle::{
+    BundleError, Checkpoint, ConsistencyBundle, ProofBundle, Proven, ProvenConsistency, StatusAt,
+};
 pub use cert::{CertSignature, CommitCertificate, CommitVote};
 pub use crypto::keys::{KeyId, PublicKey, SecretKey};
 pub use crypto::signature::{Domain, Signature, SignatureError};

@@ -4,7 +4,8 @@ use chancery_ledger::KvStore;
 use chancery_proto::v1::ledger_service_server::LedgerService;
 use chancery_proto::v1::{
     GetBlockRequest, GetBlockResponse, GetCheckpointRequest, GetCheckpointResponse,
-    GetValidatorSetRequest, GetValidatorSetResponse, StreamBlocksRequest,
+    GetConsistencyProofRequest, GetConsistencyProofResponse, GetValidatorSetRequest,
+    GetValidatorSetResponse, StreamBlocksRequest,
 };
 use chancery_types::Canonical;
 use tonic::{Request, Response, Status};
@@ -93,5 +94,36 @@ impl<K: KvStore + Send + Sync + 'static> LedgerService for Api<K> {
             validators_json: serde_json::to_string(set).unwrap_or_default(),
             hash: set.hash().to_string(),
         }))
+    }
+
+    async fn get_consistency_proof(
+        &self,
+        request: Request<GetConsistencyProofRequest>,
+    ) -> Result<Response<GetConsistencyProofResponse>, Status> {
+        let req = request.into_inner();
+        let tip = self.ledger.tip().height;
+        let to = if req.to_height == 0 {
+            tip
+        } else {
+            req.to_height
+        };
+        if req.from_height == 0 || req.from_height > to {
+            return Err(Status::invalid_argument(format!(
+                "from_height: must be between 1 and to_height ({to})"
+            )));
+        }
+        match self
+            .ledger
+            .consistency_bundle(req.from_height, to)
+            .map_err(errors::ledger)?
+        {
+            Some(b) => Ok(Response::new(GetConsistencyProofResponse {
+                bundle_json: serde_json::to_string_pretty(&b).unwrap_or_default(),
+                bundle: b.to_canonical(),
+            })),
+            None => Err(Status::not_found(format!(
+                "to_height: {to} is beyond the chain (at height {tip})"
+            ))),
+        }
     }
 }
