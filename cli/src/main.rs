@@ -6,12 +6,14 @@
 //! proofs    proof get (node), proof verify (offline, --genesis)
 //! genesis   genesis entry, genesis combine, genesis show (the ceremony)
 //! audit     replay a node's chain from the genesis, checking everything
+//! bench     open-loop load generator: throughput, latency, CPU per record
 //! ```
 //!
 //! Exit codes: 0 success; 1 a proof that does not verify; 2 usage, I/O,
 //! or an error reported by the node. Modules: [`records`], [`proof`].
 
 mod audit;
+mod bench;
 mod ceremony;
 mod helpers;
 mod proof;
@@ -126,6 +128,12 @@ enum Command {
         #[arg(long)]
         genesis: PathBuf,
     },
+    /// Measure throughput and latency with an open-loop load (starts a
+    /// 4-validator network unless --dir names a running one).
+    ///
+    /// Example: chancery bench --rate 5000 --duration 30s
+    ///          chancery bench --rate 1000 --sweep --json
+    Bench(bench::BenchArgs),
     /// Show the node's status.
     Status,
     /// Fetch or verify proofs.
@@ -266,6 +274,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(1));
             }
         }
+        Command::Bench(args) => online()?.block_on(bench::bench(&args, json))?,
         Command::Status => online()?.block_on(async {
             let mut client = chancery_client::Client::connect(&node).await?;
             records::status(&mut client, json).await

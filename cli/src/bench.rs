@@ -1,0 +1,303 @@
+//! `chancery bench`: an open-loop load generator against a local network.
+//!
+//! ```text
+//!  network: the one in --dir (running), or a fresh 4-validator one in a temp dir
+//!  corpus:  licences pre-signed before the clock starts (signing is not timed)
+//!  load:    every batch/rate seconds, one SubmitRecords(wait_for_commit) of `batch`
+//!           records on the next of `connections` client connections (round robin
+//!           over the validators); sends never wait for replies (open loop)
+//!  latency: reply time − the batch's scheduled send time (no coordinated
+//!           omission), per record, into an HDR histogram; warm-up discarded
+//!  cpu:     utime + stime of the validator processes over the measured window
+//! ```
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+use chancery_client::Client;
+use chancery_testnet::cluster::{Cluster, node_binary};
+use chancery_testnet::genesis::{self, Ports};
+use chancery_types::bounded::{Bytes, List, Text};
+use chancery_types::{Record, RecordKind, SignedRecord, Timestamp};
+use hdrhistogram::Histogram;
+use serde_json::json;
+use tokio::sync::Mutex;
+
+/// `chancery bench` flags.
+#[derive(Debug, clap::Args)]
+pub struct BenchArgs {
+    /// Offered load, records per second.
+    #[arg(long, default_value_t = 2000)]
+    pub rate: u64,
+    /// Measured duration.
+    #[arg(long, default_value = "20s", value_parser = humantime::parse_duration)]
+    pub duration: Duration,
+    /// Warm-up before measuring (sent, not measured).
+    #[arg(long, default_value = "3s", value_parser = humantime::parse_duration)]
+    pub warmup: Duration,
+    /// Client connections, spread over the validators.
+    #[arg(long, default_value_t = 8)]
+    pub connections: usize,
+    /// Records per SubmitRecords call.
+    #[arg(long, default_value_t = 50)]
+    pub batch: usize,
+    /// A running local network's directory (`.testnet`); default: start a fresh one.
+    #[arg(long)]
+    pub dir: Option<PathBuf>,
+    /// Sweep: start at --rate and raise it by half each step until p99
+    /// latency exceeds 10× the first step's or less than 90 % commits.
+    #[arg(long)]
+    pub sweep: bool,
+}
+
+/// One run's figures.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Report {
+    offered_per_s: u64,
+    committed_per_s: f64,
+    p50_ms: f64,
+    p90_ms: f64,
+    p99_ms: f64,
+    max_ms: f64,
+    cpu_us_per_record: Option<f64>,
+    committed: u64,
+    rejected: u64,
+    failed: u64,
+}
+
+/// Runs the benchmark (or a sweep) and prints the table or JSON.
+pub async fn bench(args: &BenchArgs, as_json: bool) -> Result<()> {
+    let temp;
+    let (cluster, started) = match &args.dir {
+        Some(dir) => {
+            let net = genesis::generate(dir, 4, Timestamp(crate::records::now_ms()))?;
+            let c = Cluster::new(net, PathBuf::new());
+            if (0..c.len()).any(|i| c.running_pid(i).is_none()) {
+                bail!(
+                    "the network in {} is not running (./scripts/testnet.sh)",
+                    dir.display()
+                );
+            }
+            (c, false)
+        }
+        None => {
+            temp = tempfile::tempdir()?;
+            let net = genesis::generate_on(
+                temp.path(),
+                4,
+                Timestamp(crate::records::now_ms()),
+                &Ports::free(4)?,
+            )?;
+            let mut c = Cluster::new(net, node_binary()?);
+            for i in 0..c.len() {
+                c.start(i)?;
+            }
+            (c, true)
+        }
+    };
+    for i in 0..cluster.len() {
+        cluster.wait_ready(i, Duration::from_secs(60)).await?;
+    }
+    if started {
+        eprintln!("started 4 validators in a temporary directory");
+    }
+    let mut rate = args.rate;
+    let mut reports: Vec<Report> = Vec::new();
+    loop {
+        let r = run_once(&cluster, args, rate).await?;
+        if !as_json {
+            if reports.is_empty() {
+                println!(
+                    "{:>9} {:>11} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>7}",
+                    "offered/s",
+                    "committed/s",
+                    "p50 ms",
+                    "p90 ms",
+                    "p99 ms",
+                    "max ms",
+                    "cpu µs/rec",
+                    "rejected",
+                    "failed"
+                );
+            }
+            println!(
+                "{:>9} {:>11.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>10} {:>9} {:>7}",
+                r.offered_per_s,
+                r.committed_per_s,
+                r.p50_ms,
+                r.p90_ms,
+                r.p99_ms,
+                r.max_ms,
+                r.cpu_us_per_record
+                    .map_or("-".into(), |c| format!("{c:.0}")),
+                r.rejected,
+                r.failed
+            );
+        }
+        let knee = reports
+            .first()
+            .is_some_and(|first| r.p99_ms > 10.0 * first.p99_ms.max(1.0))
+            || r.committed_per_s < 0.9 * r.offered_per_s as f64;
+        reports.push(r);
+        if !args.sweep || knee {
+            break;
+        }
+        rate += rate / 2;
+    }
+    if as_json {
+        println!(
+            "{}",
+            json!({ "machine_cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), "runs": reports })
+        );
+    }
+    drop(cluster);
+    Ok(())
+}
+
+fn corpus(cluster: &Cluster, n: usize, tag: u64) -> Result<Vec<SignedRecord>> {
+    let chain = cluster.net.genesis.chain_id();
+    // Agencies allowed to issue driving licences in the generated genesis.
+    let issuers: Vec<_> = cluster
+        .net
+        .agencies
+        .iter()
+        .filter(|a| matches!(a.id.as_str(), "transport" | "interior"))
+        .collect();
+    anyhow::ensure!(!issuers.is_empty(), "no agency may issue driving licences");
+    let now = crate::records::now_ms();
+    (0..n)
+        .map(|k| {
+            let a = issuers[k % issuers.len()];
+            Ok(Record {
+                kind: RecordKind::LicenceIssue {
+                    class: Text::new("driving")?,
+                    valid_from: Timestamp(now),
+                    valid_until: Timestamp(now + 365 * 24 * 3600 * 1000),
+                },
+                issuer: a.id.clone(),
+                key_id: a.issuer.public().key_id(),
+                subject: Text::new(format!("BENCH-{tag}-{k}"))?,
+                body: Bytes::new(br#"{"holder_ref":"0000"}"#.to_vec())?,
+                references: List::default(),
+                timestamp: Timestamp(now),
+                nonce: k as u64,
+            }
+            .sign(&a.issuer, &chain))
+        })
+        .collect()
+}
+
+/// CPU seconds (user + system) used so far by the validators.
+fn cpu_seconds(cluster: &Cluster) -> Option<f64> {
+    let tick = 100.0; // USER_HZ on Linux
+    let mut total = 0.0;
+    for i in 0..cluster.len() {
+        let pid = cluster.running_pid(i)?;
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let after = stat.rsplit(')').next()?;
+        let f: Vec<&str> = after.split_whitespace().collect();
+        let (u, s): (f64, f64) = (f.get(11)?.parse().ok()?, f.get(12)?.parse().ok()?);
+        total += (u + s) / tick;
+    }
+    Some(total)
+}
+
+struct Tally {
+    hist: Histogram<u64>,
+    committed_in_window: u64,
+    rejected: u64,
+    failed: u64,
+}
+
+async fn run_once(cluster: &Cluster, args: &BenchArgs, rate: u64) -> Result<Report> {
+    anyhow::ensure!(
+        rate > 0 && args.batch > 0 && args.connections > 0,
+        "rate, batch and connections must be positive"
+    );
+    let total_time = args.warmup + args.duration;
+    let n = (rate as f64 * total_time.as_secs_f64()) as usize;
+    let records = corpus(cluster, n, crate::records::now_ms())?;
+    let batches: Vec<Vec<SignedRecord>> = records.chunks(args.batch).map(<[_]>::to_vec).collect();
+    let mut clients = Vec::new();
+    for k in 0..args.connections {
+        clients.push(cluster.client(k % cluster.len()).await?);
+    }
+    let tally = Arc::new(Mutex::new(Tally {
+        hist: Histogram::new_with_bounds(1, 600_000_000, 3)?, // µs
+        committed_in_window: 0,
+        rejected: 0,
+        failed: 0,
+    }));
+    let interval = Duration::from_secs_f64(args.batch as f64 / rate as f64);
+    let start = Instant::now() + Duration::from_millis(100);
+    let measure_from = start + args.warmup;
+    let measure_to = measure_from + args.duration;
+    let mut cpu_start = None;
+    let mut tasks = Vec::with_capacity(batches.len());
+    for (k, batch) in batches.into_iter().enumerate() {
+        let due = start + interval * k as u32;
+        tokio::time::sleep_until(due.into()).await;
+        if cpu_start.is_none() && Instant::now() >= measure_from {
+            cpu_start = cpu_seconds(cluster);
+        }
+        let mut client: Client = clients[k % clients.len()].clone();
+        let tally = tally.clone();
+        tasks.push(tokio::spawn(async move {
+            let reply = client.submit_many(&batch, true).await;
+            let done = Instant::now();
+            let mut t = tally.lock().await;
+            match reply {
+                Ok(results) => {
+                    for r in results {
+                        if r.code != 0 {
+                            t.failed += 1;
+                            continue;
+                        }
+                        if r.commitment
+                            .as_ref()
+                            .is_some_and(|c| c.result != "accepted")
+                        {
+                            t.rejected += 1;
+                        }
+                        if due >= measure_from && due < measure_to {
+                            let us = done.saturating_duration_since(due).as_micros() as u64;
+                            let _ = t.hist.record(us.max(1));
+                        }
+                        if done >= measure_from && done < measure_to {
+                            t.committed_in_window += 1;
+                        }
+                    }
+                }
+                Err(_) => t.failed += batch.len() as u64,
+            }
+        }));
+    }
+    let cpu_end_at = measure_to;
+    tokio::time::sleep_until(cpu_end_at.into()).await;
+    let cpu_end = cpu_seconds(cluster);
+    for t in tasks {
+        let _ = tokio::time::timeout(Duration::from_secs(60), t).await;
+    }
+    let t = tally.lock().await;
+    let secs = args.duration.as_secs_f64();
+    let ms = |q: f64| t.hist.value_at_quantile(q) as f64 / 1000.0;
+    Ok(Report {
+        offered_per_s: rate,
+        committed_per_s: t.committed_in_window as f64 / secs,
+        p50_ms: ms(0.5),
+        p90_ms: ms(0.9),
+        p99_ms: ms(0.99),
+        max_ms: t.hist.max() as f64 / 1000.0,
+        cpu_us_per_record: match (cpu_start, cpu_end) {
+            (Some(a), Some(b)) if t.committed_in_window > 0 => {
+                Some((b - a) * 1e6 / t.committed_in_window as f64)
+            }
+            _ => None,
+        },
+        committed: t.committed_in_window,
+        rejected: t.rejected,
+        failed: t.failed,
+    })
+}
