@@ -16,19 +16,27 @@ pub async fn get(
     wait: Duration,
 ) -> Result<()> {
     let bundle = client.proof_when_ready(id, wait).await?;
+    write_bundle(&bundle, out, &format!("proof of {id}"))
+}
+
+/// Writes a bundle to `out` (binary when the name ends in `.bin`, else
+/// JSON) or, without `out`, as JSON to stdout.
+fn write_bundle<B: Canonical + serde::Serialize>(
+    bundle: &B,
+    out: Option<&Path>,
+    what: &str,
+) -> Result<()> {
     let binary = out.is_some_and(|p| p.extension().is_some_and(|e| e == "bin"));
     let bytes = if binary {
         bundle.to_canonical()
     } else {
-        let mut s = serde_json::to_string_pretty(&bundle)?;
-        s.push('\n');
-        s.into_bytes()
+        (serde_json::to_string_pretty(bundle)? + "\n").into_bytes()
     };
     match out {
         Some(path) => {
             std::fs::write(path, bytes)
                 .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!("proof of {id} written to {}", path.display());
+            eprintln!("{what} written to {}", path.display());
         }
         None => print!("{}", String::from_utf8_lossy(&bytes)),
     }
@@ -71,21 +79,7 @@ pub async fn consistency(
     out: Option<&Path>,
 ) -> Result<()> {
     let bundle = client.consistency(from, to).await?;
-    let binary = out.is_some_and(|p| p.extension().is_some_and(|e| e == "bin"));
-    let bytes = if binary {
-        bundle.to_canonical()
-    } else {
-        (serde_json::to_string_pretty(&bundle)? + "\n").into_bytes()
-    };
-    match out {
-        Some(path) => {
-            std::fs::write(path, bytes)
-                .with_context(|| format!("cannot write {}", path.display()))?;
-            eprintln!("consistency proof written to {}", path.display());
-        }
-        None => print!("{}", String::from_utf8_lossy(&bytes)),
-    }
-    Ok(())
+    write_bundle(&bundle, out, "consistency proof")
 }
 
 /// Verifies a consistency bundle; prints the report.

@@ -182,20 +182,7 @@ impl ProofBundle {
             });
         }
         let header = &self.header;
-        if header.chain_id != chain {
-            return Err(BundleError::HeaderChain(header.chain_id));
-        }
-        let set = &genesis.validators;
-        if header.validator_set_hash != set.hash() {
-            return Err(BundleError::ValidatorSet);
-        }
-        self.certificate.verify_for(&header.hash(), set, &chain)?;
-        if self.certificate.vote.height != header.height {
-            return Err(BundleError::CertificateHeight {
-                vote: self.certificate.vote.height,
-                header: header.height,
-            });
-        }
+        certified(header, &self.certificate, genesis)?;
         if self.inclusion.tree_size != header.log_size {
             return Err(BundleError::LogSize {
                 proof: self.inclusion.tree_size,
@@ -248,7 +235,7 @@ impl ProofBundle {
             .certificate
             .signatures
             .iter()
-            .filter_map(|s| set.get(s.validator as usize))
+            .filter_map(|s| genesis.validators.get(s.validator as usize))
             .map(|v| v.agency.clone())
             .collect();
         Ok(Proven {
@@ -278,24 +265,33 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// Checks the header is for `genesis`'s chain and certified by its validators.
     pub fn verify(&self, genesis: &Genesis) -> Result<(), BundleError> {
-        let chain = genesis.chain_id();
-        let header = &self.header;
-        if header.chain_id != chain {
-            return Err(BundleError::HeaderChain(header.chain_id));
-        }
-        if header.validator_set_hash != genesis.validators.hash() {
-            return Err(BundleError::ValidatorSet);
-        }
-        self.certificate
-            .verify_for(&header.hash(), &genesis.validators, &chain)?;
-        if self.certificate.vote.height != header.height {
-            return Err(BundleError::CertificateHeight {
-                vote: self.certificate.vote.height,
-                header: header.height,
-            });
-        }
-        Ok(())
+        certified(&self.header, &self.certificate, genesis)
     }
+}
+
+/// Checks that `header` is for `genesis`'s chain, names the genesis
+/// validator set, and is certified by `certificate` at its height.
+fn certified(
+    header: &BlockHeader,
+    certificate: &CommitCertificate,
+    genesis: &Genesis,
+) -> Result<(), BundleError> {
+    let chain = genesis.chain_id();
+    if header.chain_id != chain {
+        return Err(BundleError::HeaderChain(header.chain_id));
+    }
+    // No on-chain validator changes yet: every header is certified by the genesis set.
+    if header.validator_set_hash != genesis.validators.hash() {
+        return Err(BundleError::ValidatorSet);
+    }
+    certificate.verify_for(&header.hash(), &genesis.validators, &chain)?;
+    if certificate.vote.height != header.height {
+        return Err(BundleError::CertificateHeight {
+            vote: certificate.vote.height,
+            header: header.height,
+        });
+    }
+    Ok(())
 }
 
 /// Proof that the record log at a later checkpoint extends the log at an

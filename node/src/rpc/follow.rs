@@ -56,19 +56,9 @@ impl<K: KvStore + Send + Sync + 'static> Api<K> {
                 if page.next.is_some() {
                     continue; // more already committed
                 }
-                tokio::select! {
-                    event = events.recv() => match event {
-                        Ok(_) | Err(RecvError::Lagged(_)) => {}
-                        Err(RecvError::Closed) => {
-                            let _ = tx.send(Err(errors::stopping())).await;
-                            return;
-                        }
-                    },
-                    // Streams end on shutdown, so the server can drain.
-                    _ = stopped(&mut stop) => {
-                        let _ = tx.send(Err(errors::stopping())).await;
-                        return;
-                    }
+                if !next_commit(&mut events, &mut stop).await {
+                    let _ = tx.send(Err(errors::stopping())).await;
+                    return;
                 }
             }
         });
@@ -103,23 +93,26 @@ impl<K: KvStore + Send + Sync + 'static> Api<K> {
                     }
                     next += 1;
                 }
-                tokio::select! {
-                    event = events.recv() => match event {
-                        Ok(_) | Err(RecvError::Lagged(_)) => {}
-                        Err(RecvError::Closed) => {
-                            let _ = tx.send(Err(errors::stopping())).await;
-                            return;
-                        }
-                    },
-                    // Streams end on shutdown, so the server can drain.
-                    _ = stopped(&mut stop) => {
-                        let _ = tx.send(Err(errors::stopping())).await;
-                        return;
-                    }
+                if !next_commit(&mut events, &mut stop).await {
+                    let _ = tx.send(Err(errors::stopping())).await;
+                    return;
                 }
             }
         });
         Box::pin(ReceiverStream::new(rx))
+    }
+}
+
+/// Waits for the next commit (a lagging receiver counts: the caller reads
+/// the ledger anyway). False when the node is stopping: streams end then,
+/// so the server can drain.
+async fn next_commit(
+    events: &mut tokio::sync::broadcast::Receiver<crate::runtime::CommitEvent>,
+    stop: &mut tokio::sync::watch::Receiver<bool>,
+) -> bool {
+    tokio::select! {
+        event = events.recv() => !matches!(event, Err(RecvError::Closed)),
+        _ = stopped(stop) => false,
     }
 }
 
