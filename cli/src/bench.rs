@@ -46,6 +46,10 @@ pub struct BenchArgs {
     /// A running local network's directory (`.testnet`); default: start a fresh one.
     #[arg(long)]
     pub dir: Option<PathBuf>,
+    /// Stop validator 3 (SIGTERM) before measuring: the one-fault case
+    /// (only with a network the bench starts itself).
+    #[arg(long, conflicts_with = "dir")]
+    pub stop_one: bool,
     /// Sweep: start at --rate and raise it by half each step until p99
     /// latency exceeds 10× the first step's or less than 90 % commits.
     #[arg(long)]
@@ -70,7 +74,7 @@ pub struct Report {
 /// Runs the benchmark (or a sweep) and prints the table or JSON.
 pub async fn bench(args: &BenchArgs, as_json: bool) -> Result<()> {
     let temp;
-    let (cluster, started) = match &args.dir {
+    let (mut cluster, started) = match &args.dir {
         Some(dir) => {
             let net = genesis::generate(dir, 4, Timestamp(crate::records::now_ms()))?;
             let c = Cluster::new(net, PathBuf::new());
@@ -102,6 +106,21 @@ pub async fn bench(args: &BenchArgs, as_json: bool) -> Result<()> {
     }
     if started {
         eprintln!("started 4 validators in a temporary directory");
+    }
+    if args.stop_one {
+        cluster.stop(3, Duration::from_secs(20))?;
+        // Let the others notice and settle into a view with a live primary.
+        let mut c = cluster.client(0).await?;
+        let h = c.status().await?.height;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while c.status().await?.height < h + 3 {
+            anyhow::ensure!(
+                Instant::now() < deadline,
+                "no progress with validator 3 stopped"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        eprintln!("validator 3 stopped; measuring with 3 of 4");
     }
     let mut rate = args.rate;
     let mut reports: Vec<Report> = Vec::new();
@@ -194,7 +213,9 @@ fn cpu_seconds(cluster: &Cluster) -> Option<f64> {
     let tick = 100.0; // USER_HZ on Linux
     let mut total = 0.0;
     for i in 0..cluster.len() {
-        let pid = cluster.running_pid(i)?;
+        let Some(pid) = cluster.running_pid(i) else {
+            continue;
+        };
         let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
         let after = stat.rsplit(')').next()?;
         let f: Vec<&str> = after.split_whitespace().collect();
@@ -221,8 +242,11 @@ async fn run_once(cluster: &Cluster, args: &BenchArgs, rate: u64) -> Result<Repo
     let records = corpus(cluster, n, crate::records::now_ms())?;
     let batches: Vec<Vec<SignedRecord>> = records.chunks(args.batch).map(<[_]>::to_vec).collect();
     let mut clients = Vec::new();
+    let live: Vec<usize> = (0..cluster.len())
+        .filter(|&i| !(args.stop_one && i == 3))
+        .collect();
     for k in 0..args.connections {
-        clients.push(cluster.client(k % cluster.len()).await?);
+        clients.push(cluster.client(live[k % live.len()]).await?);
     }
     let tally = Arc::new(Mutex::new(Tally {
         hist: Histogram::new_with_bounds(1, 600_000_000, 3)?, // µs
