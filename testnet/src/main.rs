@@ -166,7 +166,20 @@ async fn show_and_demo(cluster: &Cluster, run_demo: bool) -> Result<()> {
     }
     // Read back the revoked licence, and prove the access log offline.
     let revoked = ids[ids.len() - 1];
-    let r = clients[n - 1].record(&revoked).await?;
+    // Another validator may commit the block a moment later than the one
+    // that answered the submission.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let r = loop {
+        match clients[n - 1].record(&revoked).await {
+            Err(e)
+                if e.code() == Some(chancery_client::Code::NotFound)
+                    && std::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_millis(20)).await
+            }
+            other => break other?,
+        }
+    };
     println!(
         "\n  licence status after the revocation (read from validator {}): {}",
         n - 1,
