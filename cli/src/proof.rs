@@ -84,67 +84,61 @@ pub async fn consistency(
 
 /// Verifies a consistency bundle; prints the report.
 pub fn verify_consistency(bundle: &ConsistencyBundle, genesis: &Genesis, as_json: bool) -> bool {
-    match bundle.verify(genesis) {
-        Ok(p) => {
-            if as_json {
-                println!("{}", json!({ "valid": true, "proven": p }));
-            } else {
-                println!(
-                    "VALID: the log at height {} ({} records) extends the log at height {} ({} records)",
-                    p.new.0, p.new.1, p.old.0, p.old.1
-                );
-                println!("  both checkpoints certified by the genesis validators");
-            }
-            true
-        }
-        Err(e) => {
-            if as_json {
-                println!("{}", json!({ "valid": false, "error": e.to_string() }));
-            } else {
-                println!("INVALID: {e}");
-            }
-            false
-        }
-    }
+    report(bundle.verify(genesis), as_json, |p| {
+        println!(
+            "VALID: the log at height {} ({} records) extends the log at height {} ({} records)",
+            p.new.0, p.new.1, p.old.0, p.old.1
+        );
+        println!("  both checkpoints certified by the genesis validators");
+    })
 }
 
 /// `chancery proof verify`: `Ok(true)` when valid; the report is printed.
 pub fn verify(bundle: &ProofBundle, genesis: &Genesis, as_json: bool) -> bool {
-    match bundle.verify(genesis) {
-        Ok(p) => {
-            if as_json {
-                println!("{}", json!({ "valid": true, "proven": p }));
-            } else {
-                let signers: Vec<&str> = p.signers.iter().map(|a| a.as_str()).collect();
-                println!("VALID: record {}", p.record);
-                println!("  issuer      {}", p.issuer);
-                println!("  kind        {}", p.kind);
-                println!("  height      {}", p.height);
-                println!("  committed   {}", crate::records::time(p.committed_at.0));
-                println!(
-                    "  result      {}",
-                    serde_json::to_string(&p.result).unwrap_or_default()
-                );
-                println!(
-                    "  certified   by the header at height {}",
-                    p.certified_height
-                );
-                println!(
-                    "  signed by   {} ({} of {})",
-                    signers.join(", "),
-                    signers.len(),
-                    genesis.validators.n()
-                );
-            }
-            true
+    report(bundle.verify(genesis), as_json, |p| {
+        let signers: Vec<&str> = p.signers.iter().map(|a| a.as_str()).collect();
+        println!("VALID: record {}", p.record);
+        println!("  issuer      {}", p.issuer);
+        println!("  kind        {}", p.kind);
+        println!("  height      {}", p.height);
+        println!("  committed   {}", crate::records::time(p.committed_at.0));
+        println!("  result      {}", json!(p.result));
+        println!(
+            "  certified   by the header at height {}",
+            p.certified_height
+        );
+        println!(
+            "  signed by   {} ({} of {})",
+            signers.join(", "),
+            signers.len(),
+            genesis.validators.n()
+        );
+        match &p.status {
+            Some((h, Some(st))) => println!("  status      {} (after height {h})", json!(st)),
+            Some((h, None)) => println!("  status      none (after height {h})"),
+            None => println!("  status      not in this bundle"),
+        }
+    })
+}
+
+/// Prints a verification outcome, as JSON or as text (`valid` prints what
+/// was proven); returns whether it was valid.
+fn report<P: serde::Serialize>(
+    outcome: Result<P, chancery_types::BundleError>,
+    as_json: bool,
+    valid: impl FnOnce(&P),
+) -> bool {
+    match outcome {
+        Ok(p) if as_json => println!("{}", json!({ "valid": true, "proven": p })),
+        Ok(p) => valid(&p),
+        Err(e) if as_json => {
+            println!("{}", json!({ "valid": false, "error": e.to_string() }));
+            return false;
         }
         Err(e) => {
-            if as_json {
-                println!("{}", json!({ "valid": false, "error": e.to_string() }));
-            } else {
-                println!("INVALID: {e}");
-            }
-            false
+            println!("INVALID: {e}");
+            return false;
         }
     }
+    true
 }

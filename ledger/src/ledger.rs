@@ -59,6 +59,8 @@ pub struct Committed {
     pub height: u64,
     /// Its header hash.
     pub hash: Hash,
+    /// Each record's id, in block order.
+    pub ids: Vec<RecordId>,
     /// One result per record.
     pub results: Vec<ExecResult>,
     /// The state after executing it.
@@ -249,21 +251,37 @@ impl<K: KvStore> Ledger<K> {
             .exec_summary(exec_height)?
             .ok_or_else(|| missing("exec summary", format!("none at height {exec_height}")))?;
         let ids: Vec<RecordId> = records.iter().map(|r| r.id()).collect();
-        Ok(BlockHeader {
+        Ok(self.header_on(height, tip.hash, &summary, params, &ids))
+    }
+
+    /// The header of a block at `height` over records `ids`, whose parent
+    /// is `parent`, carrying `summary` (the roots after executing
+    /// `height − execution_lag`). Unlike [`Ledger::next_header`] the parent
+    /// need not be committed yet (pipelined proposals); the caller checks
+    /// the timestamp against the parent's.
+    pub fn header_on(
+        &self,
+        height: u64,
+        parent: Hash,
+        summary: &ExecSummary,
+        params: &HeaderParams,
+        ids: &[RecordId],
+    ) -> BlockHeader {
+        BlockHeader {
             chain_id: self.rules.chain_id,
             height,
             view: params.view,
-            parent: tip.hash,
+            parent,
             timestamp: params.timestamp,
             proposer: params.proposer,
-            records_root: records_root(&ids),
-            record_count: records.len() as u32,
-            exec_height,
+            records_root: records_root(ids),
+            record_count: ids.len() as u32,
+            exec_height: summary.height,
             log_root: summary.log_root,
             log_size: summary.log_size,
             state_root: summary.state_root,
             validator_set_hash: params.validator_set_hash,
-        })
+        }
     }
 
     /// Checks that `header` can follow the tip: chain, height, parent,
@@ -446,6 +464,7 @@ impl<K: KvStore> Ledger<K> {
         Ok(Committed {
             height: h.height,
             hash,
+            ids: out.ids,
             results: out.results,
             summary,
         })

@@ -171,18 +171,9 @@ pub enum BundleError {
 impl ProofBundle {
     /// Runs every check against `genesis`; see the module docs for the order.
     pub fn verify(&self, genesis: &Genesis) -> Result<Proven, BundleError> {
-        if self.version != BUNDLE_VERSION {
-            return Err(BundleError::Version(self.version));
-        }
-        let chain = genesis.chain_id();
-        if self.chain_id != chain {
-            return Err(BundleError::Chain {
-                bundle: self.chain_id,
-                genesis: chain,
-            });
-        }
+        let chain = version_and_chain(self.version, self.chain_id, genesis)?;
         let header = &self.header;
-        certified(header, &self.certificate, genesis)?;
+        certified(header, &self.certificate, genesis, &chain)?;
         if self.inclusion.tree_size != header.log_size {
             return Err(BundleError::LogSize {
                 proof: self.inclusion.tree_size,
@@ -265,8 +256,32 @@ pub struct Checkpoint {
 impl Checkpoint {
     /// Checks the header is for `genesis`'s chain and certified by its validators.
     pub fn verify(&self, genesis: &Genesis) -> Result<(), BundleError> {
-        certified(&self.header, &self.certificate, genesis)
+        self.verify_on(genesis, &genesis.chain_id())
     }
+
+    fn verify_on(&self, genesis: &Genesis, chain: &ChainId) -> Result<(), BundleError> {
+        certified(&self.header, &self.certificate, genesis, chain)
+    }
+}
+
+/// Steps 1 and 2 of every bundle: a known format, for `genesis`'s chain
+/// (whose id is returned).
+fn version_and_chain(
+    version: u16,
+    chain_id: ChainId,
+    genesis: &Genesis,
+) -> Result<ChainId, BundleError> {
+    if version != BUNDLE_VERSION {
+        return Err(BundleError::Version(version));
+    }
+    let chain = genesis.chain_id();
+    if chain_id != chain {
+        return Err(BundleError::Chain {
+            bundle: chain_id,
+            genesis: chain,
+        });
+    }
+    Ok(chain)
 }
 
 /// Checks that `header` is for `genesis`'s chain, names the genesis
@@ -275,16 +290,16 @@ fn certified(
     header: &BlockHeader,
     certificate: &CommitCertificate,
     genesis: &Genesis,
+    chain: &ChainId,
 ) -> Result<(), BundleError> {
-    let chain = genesis.chain_id();
-    if header.chain_id != chain {
+    if header.chain_id != *chain {
         return Err(BundleError::HeaderChain(header.chain_id));
     }
     // No on-chain validator changes yet: every header is certified by the genesis set.
     if header.validator_set_hash != genesis.validators.hash() {
         return Err(BundleError::ValidatorSet);
     }
-    certificate.verify_for(&header.hash(), &genesis.validators, &chain)?;
+    certificate.verify_for(&header.hash(), &genesis.validators, chain)?;
     if certificate.vote.height != header.height {
         return Err(BundleError::CertificateHeight {
             vote: certificate.vote.height,
@@ -325,18 +340,9 @@ pub struct ProvenConsistency {
 impl ConsistencyBundle {
     /// Checks both checkpoints against `genesis` and the proof between them.
     pub fn verify(&self, genesis: &Genesis) -> Result<ProvenConsistency, BundleError> {
-        if self.version != BUNDLE_VERSION {
-            return Err(BundleError::Version(self.version));
-        }
-        let chain = genesis.chain_id();
-        if self.chain_id != chain {
-            return Err(BundleError::Chain {
-                bundle: self.chain_id,
-                genesis: chain,
-            });
-        }
-        self.old.verify(genesis)?;
-        self.new.verify(genesis)?;
+        let chain = version_and_chain(self.version, self.chain_id, genesis)?;
+        self.old.verify_on(genesis, &chain)?;
+        self.new.verify_on(genesis, &chain)?;
         let (o, n) = (&self.old.header, &self.new.header);
         let head = |h: &BlockHeader| LogHead {
             size: h.log_size,

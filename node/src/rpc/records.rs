@@ -43,7 +43,10 @@ impl<K: KvStore + Send + Sync + 'static> RecordService for Api<K> {
             .ok_or_else(|| Status::internal("the runtime gave no answer for the record"))?
             .map_err(|e| errors::admit(&e))?;
         let commitment = match events {
-            Some(events) => Some(self.wait_for_commit(id, events).await?),
+            Some(events) => {
+                self.wait_for_all(&[id], events).await?;
+                Some(commitment(&self.committed(&id)?))
+            }
             None => None,
         };
         Ok(Response::new(SubmitRecordResponse {
@@ -188,7 +191,9 @@ impl<K: KvStore + Send + Sync + 'static> RecordService for Api<K> {
 const MAX_BATCH: usize = 10_000;
 
 impl<K: KvStore + Send + Sync + 'static> Api<K> {
-    /// Waits until every record in `ids` committed (see `wait_for_commit`).
+    /// Waits until every record in `ids` committed, reading the ledger
+    /// whenever events were missed (a lagging subscriber), so no commit
+    /// goes unseen.
     async fn wait_for_all(
         &self,
         ids: &[RecordId],
@@ -227,36 +232,6 @@ impl<K: KvStore + Send + Sync + 'static> Api<K> {
             .record(id)
             .map_err(errors::ledger)?
             .ok_or_else(|| not_committed(id))
-    }
-
-    /// Waits for `id` to commit, reading the ledger whenever events were
-    /// missed (a lagging subscriber) so no commit goes unseen.
-    async fn wait_for_commit(
-        &self,
-        id: RecordId,
-        mut events: broadcast::Receiver<CommitEvent>,
-    ) -> Result<Commitment, Status> {
-        let deadline = tokio::time::Instant::now() + self.commit_timeout;
-        loop {
-            match tokio::time::timeout_at(deadline, events.recv()).await {
-                Err(_) => {
-                    return Err(Status::deadline_exceeded(format!(
-                        "record {id} was admitted but did not commit within {:?}; \
-                         it may still commit: look it up with GetRecord",
-                        self.commit_timeout
-                    )));
-                }
-                Ok(Ok(event)) if event.records.iter().any(|(r, _)| *r == id) => break,
-                Ok(Ok(_)) => {}
-                Ok(Err(RecvError::Lagged(_))) => {
-                    if self.ledger.record(&id).map_err(errors::ledger)?.is_some() {
-                        break;
-                    }
-                }
-                Ok(Err(RecvError::Closed)) => return Err(errors::stopping()),
-            }
-        }
-        Ok(commitment(&self.committed(&id)?))
     }
 }
 

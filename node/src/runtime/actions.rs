@@ -160,7 +160,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         }
         match self.ledger.commit(&block, &certificate, &self.verified) {
             Ok(committed) => {
-                let ids: Vec<_> = block.records.iter().map(|r| r.id()).collect();
+                let ids = committed.ids;
                 if !ids.is_empty() {
                     self.last_busy_height = self.last_busy_height.max(height);
                 }

@@ -3,13 +3,11 @@
 use std::collections::VecDeque;
 
 use chancery_consensus::{Action, Input};
-use chancery_ledger::{KvStore, Rules};
+use chancery_ledger::{HeaderParams, KvStore, Rules};
 use chancery_types::bounded::List;
 use chancery_types::crypto::batch::{BatchItem, verify_batch};
 use chancery_types::log_proof::records_root;
-use chancery_types::{
-    AgencyId, Block, BlockHeader, KeyId, PublicKey, RecordId, SignedRecord, Timestamp,
-};
+use chancery_types::{AgencyId, Block, KeyId, PublicKey, RecordId, SignedRecord, Timestamp};
 use tracing::debug;
 
 use super::{Runtime, now_ms};
@@ -64,28 +62,22 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         self.pending_proposal = None;
         let taken = self.mempool.take(self.limits.max_records);
         let records: Vec<SignedRecord> = taken.iter().map(|a| a.record.clone()).collect();
+        let ids: Vec<RecordId> = taken.iter().map(|a| a.id).collect();
         // Kept until this height commits: if another block wins it, these
         // go back to the mempool.
         self.inflight.entry(height).or_default().extend(taken);
-        let ids: Vec<RecordId> = records.iter().map(|r| r.id()).collect();
         if !ids.is_empty() {
             self.last_busy_height = self.last_busy_height.max(height);
         }
-        let header = BlockHeader {
-            chain_id: rules.chain_id,
-            height,
+        let params = HeaderParams {
             view,
-            parent,
             timestamp: Timestamp(now_ms().max(self.parent_timestamp(&parent).0)),
             proposer: self.me as u16,
-            records_root: records_root(&ids),
-            record_count: records.len() as u32,
-            exec_height,
-            log_root: summary.log_root,
-            log_size: summary.log_size,
-            state_root: summary.state_root,
             validator_set_hash: self.replica.validators(height).hash(),
         };
+        let header = self
+            .ledger
+            .header_on(height, parent, &summary, &params, &ids);
         let Ok(records) = List::new(records) else {
             return;
         };
