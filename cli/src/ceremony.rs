@@ -104,6 +104,8 @@ pub fn entry(a: &EntryArgs, as_json: bool) -> Result<()> {
             licence_classes: List::new(classes).context("--licence-class")?,
             may_grant: a.may_grant,
             may_log_access: a.may_log_access,
+            denied_kinds: Default::default(),
+            denied_subjects: Default::default(),
         },
     }
     .sign(&admin);

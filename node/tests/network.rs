@@ -74,12 +74,15 @@ fn genesis(keys: &[Keys], ports: &[u16]) -> Genesis {
                         licence_classes: List::new(vec![Text::new("*").unwrap()]).unwrap(),
                         may_grant: true,
                         may_log_access: true,
+                        denied_kinds: Default::default(),
+                        denied_subjects: Default::default(),
                     })
                     .collect(),
             )
             .unwrap(),
         },
         params: ChainParams { execution_lag: 2 },
+        governance: Default::default(),
     }
 }
 

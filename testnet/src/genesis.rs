@@ -196,6 +196,8 @@ pub fn build_genesis(
             licence_classes: List::new(classes)?,
             may_grant: true,
             may_log_access: true,
+            denied_kinds: Default::default(),
+            denied_subjects: Default::default(),
         });
     }
     let g = Genesis {
@@ -208,6 +210,7 @@ pub fn build_genesis(
             permissions: List::new(permissions)?,
         },
         params: ChainParams::default(),
+        governance: Default::default(),
     };
     g.validate()?;
     Ok(g)

@@ -80,6 +80,10 @@ pub enum RejectCode {
     NoActiveGrant,
     /// A field is out of range (e.g. validity window ends before it starts).
     InvalidField,
+    /// The policy's deny list forbids the agency this kind or subject.
+    Denied,
+    /// A governance record without enough valid approvals.
+    NotApproved,
 }
 
 /// What execution did with one record.

@@ -178,6 +178,7 @@ pub fn combine(
                 .map_err(too_many)?,
         },
         params,
+        governance: Default::default(),
     };
     genesis.validate()?;
     Ok(genesis)
@@ -215,6 +216,8 @@ mod tests {
                 licence_classes: List::default(),
                 may_grant: true,
                 may_log_access: true,
+                denied_kinds: Default::default(),
+                denied_subjects: Default::default(),
             },
         }
         .sign(admin)

@@ -12,7 +12,8 @@ use crate::bounded::{List, Text};
 use crate::crypto::keys::{KeyId, PublicKey};
 use crate::encoding::{Canonical, DecodeCtx, DecodeError};
 use crate::hash::Hash;
-use crate::ids::{AgencyId, ChainId, Label, Timestamp};
+use crate::governance::{GovAction, GovernanceRules};
+use crate::ids::{AgencyId, ChainId, Label, Subject, Timestamp};
 use crate::limits;
 use crate::validator::{ValidatorSet, ValidatorSetError};
 
@@ -66,6 +67,21 @@ pub struct Permission {
     pub may_grant: bool,
     /// Whether it may log accesses (under grants made to it).
     pub may_log_access: bool,
+    /// The deny list: record kinds (by name, e.g. `licence_revoke`) the
+    /// agency may not issue, whatever else it is permitted.
+    #[serde(default)]
+    pub denied_kinds: List<Label, { limits::MAX_DENIED }>,
+    /// The deny list: subjects the agency may not touch.
+    #[serde(default)]
+    pub denied_subjects: List<Subject, { limits::MAX_DENIED }>,
+}
+
+impl Permission {
+    /// Whether the deny list forbids `kind` (a record kind name) or `subject`.
+    pub fn denies(&self, kind: &str, subject: &Subject) -> bool {
+        self.denied_kinds.iter().any(|k| k.as_str() == kind)
+            || self.denied_subjects.iter().any(|s| s == subject)
+    }
 }
 
 /// Rules in force from genesis (changed later only by governance).
@@ -109,6 +125,9 @@ pub struct Genesis {
     pub policy: Policy,
     /// Protocol parameters.
     pub params: ChainParams,
+    /// Governance thresholds (2/3 of the agencies by default).
+    #[serde(default)]
+    pub governance: GovernanceRules,
 }
 
 /// Why a genesis document is not valid. Each variant names the offending entry.
@@ -153,6 +172,9 @@ pub enum GenesisError {
     /// Body limit out of range.
     #[error("policy.max_body_bytes is {0}; it must be between 1 and {max}", max = limits::MAX_BODY)]
     BodyLimit(u32),
+    /// A governance threshold that is not a fraction in (0, 1], or names no action.
+    #[error("governance threshold for `{0}` is invalid: it must be a known action with 0 < numerator ≤ denominator")]
+    Threshold(String),
     /// The validator set is invalid.
     #[error("validator set: {0}")]
     Validators(#[from] ValidatorSetError),
@@ -211,6 +233,14 @@ impl Genesis {
             }
             if !seen.insert(&p.agency) {
                 return Err(GenesisError::DuplicatePermission(p.agency.clone()));
+            }
+        }
+        if !self.governance.default.is_valid() {
+            return Err(GenesisError::Threshold("default".into()));
+        }
+        for a in self.governance.actions.iter() {
+            if !a.threshold.is_valid() || !GovAction::NAMES.contains(&a.action.as_str()) {
+                return Err(GenesisError::Threshold(a.action.to_string()));
             }
         }
         if !(1..=64).contains(&self.params.execution_lag) {

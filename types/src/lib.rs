@@ -30,9 +30,11 @@
 //! - [`cert`]: `CommitVote`, `CommitCertificate`.
 //! - [`validator`]: `Validator`, `ValidatorSet` (n, f, quorum).
 //! - [`genesis`]: `Genesis`, `Agency`, `IssuerKey`, `Policy`.
+//! - [`governance`]: [`governance::GovAction`], approvals, thresholds.
 //! - [`limits`]: the hard bound on every variable-length field.
 //! - [`log_proof`]: the record log's Merkle tree (RFC 9162 shape), inclusion
 //!   and consistency proofs, `records_root`.
+//! - [`payload`]: salted commitments to off-chain payloads.
 //! - [`ceremony`]: signed genesis entries and combining them into a genesis.
 //! - [`bundle`]: [`ProofBundle`], a record's offline-verifiable proof.
 //! - [`state_proof`]: state tree keys, statuses, membership / non-membership proofs.
@@ -50,10 +52,12 @@ pub mod cert;
 pub mod crypto;
 pub mod encoding;
 pub mod genesis;
+pub mod governance;
 pub mod hash;
 pub mod ids;
 pub mod limits;
 pub mod log_proof;
+pub mod payload;
 pub mod record;
 mod serde_hex;
 pub mod state_proof;

@@ -26,3 +26,7 @@ pub const MAX_NAME: usize = 128;
 pub const MAX_ADDRESS: usize = 256;
 /// Permission entries in a policy.
 pub const MAX_PERMISSIONS: usize = 4096;
+/// Approvals one governance record may carry.
+pub const MAX_APPROVALS: usize = 256;
+/// Kinds or subjects in one agency's deny list.
+pub const MAX_DENIED: usize = 64;

@@ -7,6 +7,7 @@ use crate::bounded::List;
 use crate::crypto::keys::{KeyId, PublicKey, SecretKey};
 use crate::crypto::signature::{Domain, Signature, SignatureError, signing_bytes, verify_raw};
 use crate::encoding::{Canonical, DecodeCtx};
+use crate::governance::{Approvals, GovAction};
 use crate::hash::Hash;
 use crate::ids::{AgencyId, Body, ChainId, Label, RecordId, Subject, Timestamp};
 use crate::limits;
@@ -57,6 +58,21 @@ pub enum RecordKind {
         /// The dataset accessed.
         dataset: Label,
     },
+    /// A governance action with the approvals of the agencies that agreed
+    /// to it (see [`crate::governance`]); `subject` is the proposal id.
+    Governance {
+        /// The change.
+        action: GovAction,
+        /// Admin-key approvals, one per agency.
+        approvals: Approvals,
+    },
+    /// Erase the off-chain payload with this commitment, which the issuer
+    /// stored earlier; `subject` is the erasure id. The chain keeps only
+    /// the commitment, so every proof stays valid.
+    PayloadErase {
+        /// The payload commitment (see `crate::payload`).
+        commitment: Hash,
+    },
 }
 
 impl RecordKind {
@@ -71,6 +87,8 @@ impl RecordKind {
             RecordKind::GrantCreate { .. } => "grant_create",
             RecordKind::GrantRevoke => "grant_revoke",
             RecordKind::AccessLog { .. } => "access_log",
+            RecordKind::Governance { .. } => "governance",
+            RecordKind::PayloadErase { .. } => "payload_erase",
         }
     }
 }

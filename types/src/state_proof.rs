@@ -21,7 +21,16 @@
 //! licence  blake3("chancery/v1/state/licence" 0x00 ‖ canonical(issuer) ‖ canonical(subject))
 //! grant    blake3("chancery/v1/state/grant"   0x00 ‖ canonical(subject))
 //! access   blake3("chancery/v1/state/access"  0x00 ‖ canonical(issuer) ‖ canonical(subject))
+//! proposal blake3("chancery/v1/state/proposal" 0x00 ‖ canonical(subject))
+//! erasure  blake3("chancery/v1/state/erasure" 0x00 ‖ canonical(issuer) ‖ canonical(subject))
+//! key      blake3("chancery/v1/state/issuer-key" 0x00 ‖ key id)
+//! validators blake3("chancery/v1/state/validators" 0x00)
 //! ```
+//!
+//! An issuer key has a status only once governance changed it (absent: as
+//! registered, in genesis or by `AddAgency` / `AddIssuerKey`… which write one).
+//! The validators entry holds the latest scheduled set and the height it
+//! applies from; it is absent until the first change.
 //!
 //! Licence numbers are scoped to their issuing agency; grant ids are global
 //! (an access log names a grant by id alone).
@@ -32,7 +41,10 @@ use serde::{Deserialize, Serialize};
 use crate::bounded::List;
 use crate::encoding::{Canonical, DecodeCtx};
 use crate::hash::Hash;
+use crate::crypto::keys::KeyId;
+use crate::genesis::IssuerKey;
 use crate::ids::{AgencyId, Label, RecordId, Subject, Timestamp};
+use crate::validator::ValidatorSet;
 
 /// A 256-bit state tree key.
 pub type StateKey = Hash;
@@ -60,7 +72,30 @@ pub fn access_key(issuer: &AgencyId, subject: &Subject) -> StateKey {
     ])
 }
 
-/// Canonical bytes of a field that is not itself a top-level [`Canonical`] type.
+/// The key of governance proposal `subject` (proposal ids are global).
+pub fn proposal_key(subject: &Subject) -> StateKey {
+    Hash::of_parts(&[b"chancery/v1/state/proposal\0", &subject.to_canonical_bytes()])
+}
+
+/// The key of erasure `subject` made by `issuer`.
+pub fn erasure_key(issuer: &AgencyId, subject: &Subject) -> StateKey {
+    Hash::of_parts(&[
+        b"chancery/v1/state/erasure\0",
+        &issuer.to_canonical_bytes(),
+        &subject.to_canonical_bytes(),
+    ])
+}
+
+/// The key of issuer key `key`'s status.
+pub fn issuer_key_key(key: &KeyId) -> StateKey {
+    Hash::of_parts(&[b"chancery/v1/state/issuer-key\0", &key.0])
+}
+
+/// The key of the validator-set schedule.
+pub fn validators_key() -> StateKey {
+    Hash::of_parts(&[b"chancery/v1/state/validators\0"])
+}
+
 /// The state key a record acts on: its licence, its grant, or its access event.
 pub fn record_state_key(record: &crate::record::Record) -> StateKey {
     use crate::record::RecordKind as K;
@@ -72,6 +107,8 @@ pub fn record_state_key(record: &crate::record::Record) -> StateKey {
         | K::LicenceRevoke => licence_key(&record.issuer, &record.subject),
         K::GrantCreate { .. } | K::GrantRevoke => grant_key(&record.subject),
         K::AccessLog { .. } => access_key(&record.issuer, &record.subject),
+        K::Governance { .. } => proposal_key(&record.subject),
+        K::PayloadErase { .. } => erasure_key(&record.issuer, &record.subject),
     }
 }
 
@@ -178,6 +215,66 @@ pub enum Status {
     Grant(GrantStatus),
     /// An access event.
     Access(AccessStatus),
+    /// An applied governance proposal.
+    Proposal(ProposalStatus),
+    /// An erased off-chain payload.
+    Erasure(ErasureStatus),
+    /// An issuer key changed by governance.
+    IssuerKey(KeyStatus),
+    /// The latest scheduled validator set.
+    Validators(ValidatorSchedule),
+}
+
+/// An applied governance proposal.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[bincode(decode_context = "DecodeCtx")]
+pub struct ProposalStatus {
+    /// The action's name.
+    pub action: Label,
+    /// The governance record.
+    pub record: RecordId,
+    /// The first height it applies to.
+    pub applies_from: u64,
+}
+
+/// An erased payload.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[bincode(decode_context = "DecodeCtx")]
+pub struct ErasureStatus {
+    /// The payload commitment.
+    pub commitment: Hash,
+    /// The erasure record.
+    pub record: RecordId,
+    /// Block time of the erasure.
+    pub erased_at: Timestamp,
+}
+
+/// An issuer key as governance left it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[bincode(decode_context = "DecodeCtx")]
+pub struct KeyStatus {
+    /// The owning agency.
+    pub agency: AgencyId,
+    /// The key's validity window.
+    pub key: IssuerKey,
+    /// Block time from which every record with this key is refused.
+    pub revoked_at: Option<Timestamp>,
+    /// Reported compromise time: records timestamped at or after it are suspect.
+    pub compromised_since: Option<Timestamp>,
+    /// The governance record that last changed it.
+    pub changed_by: RecordId,
+}
+
+/// The validator set scheduled by the latest validator-set change.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[bincode(decode_context = "DecodeCtx")]
+pub struct ValidatorSchedule {
+    /// The set.
+    pub set: ValidatorSet,
+    /// The first height it certifies.
+    pub from_height: u64,
+    /// The governance record that made the change.
+    pub changed_by: RecordId,
 }
 
 impl Canonical for Status {}

@@ -329,6 +329,7 @@ pub fn genesis_any() -> impl Strategy<Value = Genesis> {
                 validators,
                 policy,
                 params: ChainParams { execution_lag },
+                governance: Default::default(),
             },
         )
 }
@@ -371,6 +372,8 @@ pub fn genesis() -> impl Strategy<Value = Genesis> {
                         licence_classes: List::default(),
                         may_grant: grant,
                         may_log_access: !grant,
+                        denied_kinds: Default::default(),
+                        denied_subjects: Default::default(),
                     })
                     .collect();
                 let g = Genesis {
@@ -383,6 +386,7 @@ pub fn genesis() -> impl Strategy<Value = Genesis> {
                         permissions: List::new(permissions).ok()?,
                     },
                     params: ChainParams::default(),
+                    governance: Default::default(),
                 };
                 g.validate().ok()?;
                 Some(g)

@@ -49,12 +49,15 @@ fn genesis() -> Genesis {
                         licence_classes: List::new(vec![Text::new("*").unwrap()]).unwrap(),
                         may_grant: true,
                         may_log_access: true,
+                        denied_kinds: Default::default(),
+                        denied_subjects: Default::default(),
                     })
                     .collect(),
             )
             .unwrap(),
         },
         params: ChainParams::default(),
+        governance: Default::default(),
     }
 }
 

@@ -58,6 +58,8 @@ pub fn fixture(lag: u64) -> Fixture {
         licence_classes: List::new(classes.iter().map(|c| label(c)).collect()).unwrap(),
         may_grant: grant,
         may_log_access: log,
+        denied_kinds: Default::default(),
+        denied_subjects: Default::default(),
     };
     let validators = ValidatorSet::new(vec![Validator {
         agency: agency("transport"),
@@ -81,6 +83,7 @@ pub fn fixture(lag: u64) -> Fixture {
             .unwrap(),
         },
         params: ChainParams { execution_lag: lag },
+        governance: Default::default(),
     };
     genesis.validate().unwrap();
     Fixture { genesis }
