@@ -40,6 +40,20 @@ pub enum LedgerError {
         /// The chain id of the genesis given to `open`.
         expected: ChainId,
     },
+    /// A payload whose commitment was erased cannot be stored again.
+    #[error("payload {commitment} was erased by record {by}; it cannot be stored again")]
+    PayloadErased {
+        /// The commitment.
+        commitment: Hash,
+        /// The erasure record.
+        by: chancery_types::RecordId,
+    },
+    /// A payload over the size limit.
+    #[error("payload is {len} bytes; the limit is {max}", max = chancery_types::limits::MAX_PAYLOAD)]
+    PayloadTooLarge {
+        /// Its size.
+        len: usize,
+    },
     /// The genesis document is invalid.
     #[error("invalid genesis: {detail}")]
     InvalidGenesis {

@@ -12,20 +12,27 @@
 //!
 //! Checks, first failure wins: duplicate record id → `Duplicate`; body over
 //! the policy bound → `BodyTooLarge`; unknown agency → `UnknownIssuer`;
-//! key not the agency's or not valid at the record's timestamp →
-//! `KeyNotValid`; record timestamp after `T + MAX_FUTURE_SKEW_MS` or before
+//! key not the agency's, not valid at the record's timestamp, or revoked
+//! → `KeyNotValid`; record timestamp after `T + MAX_FUTURE_SKEW_MS` or before
 //! `T − MAX_RECORD_AGE_MS` → `InvalidField`; bad signature →
-//! `BadSignature`; kind not permitted → `KindNotPermitted`; a reference
+//! `BadSignature`; kind not permitted → `KindNotPermitted`; kind or
+//! subject on the agency's deny list → `Denied`; a reference
 //! that is not an accepted committed record → `UnknownReference`; then the
-//! lifecycle (see [`crate::lifecycle`]).
+//! lifecycle (see [`crate::lifecycle`]) or governance (see
+//! [`crate::governance`]). Governance changes go to [`Outcome::rules`],
+//! in force from the next block.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chancery_types::crypto::batch::{BatchItem, verify_batch};
 use chancery_types::state_proof::{GrantState, LicenceState, StateKey, Status};
-use chancery_types::{Block, Canonical, ExecResult, PublicKey, RecordId, RejectCode, Timestamp};
+use chancery_types::{
+    AgencyId, Block, Canonical, ExecResult, Hash, PublicKey, RecordId, RecordKind, RejectCode,
+    Timestamp,
+};
 
 use crate::error::{Result, decode_err};
+use crate::governance::GovCtx;
 use crate::lifecycle::{Step, apply};
 use crate::rules::{MAX_FUTURE_SKEW_MS, MAX_RECORD_AGE_MS, Rules, SignatureCheck};
 use crate::smt::Smt;
@@ -61,6 +68,10 @@ pub struct Outcome {
     /// `fresh[i]`: record `i`'s id was not committed before (it is the
     /// first occurrence, and gets the id index entry).
     pub fresh: Vec<bool>,
+    /// The rules from the next block on, if governance changed them.
+    pub rules: Option<Rules>,
+    /// Accepted payload erasures: `(commitment, issuer, record)`.
+    pub erasures: Vec<(Hash, AgencyId, RecordId)>,
 }
 
 /// Working state of one block's execution: pending statuses over the tree.
@@ -107,6 +118,11 @@ pub fn execute(
     let ids: Vec<RecordId> = block.records.iter().map(|r| r.id()).collect();
     let sig_ok = check_signatures(rules, block, &ids, sigs);
     let mut seen: HashMap<RecordId, bool> = HashMap::with_capacity(ids.len());
+    let mut gov = GovCtx {
+        rules,
+        next: None,
+        height: block.header.height,
+    };
 
     for (i, rec) in block.records.iter().enumerate() {
         let id = ids[i];
@@ -114,10 +130,14 @@ pub fn execute(
         out.fresh.push(fresh);
         let result = match precheck(rules, history, &seen, rec, !fresh, now, sig_ok.contains(&i))? {
             Err(code) => ExecResult::Rejected(code),
-            Ok(()) => match apply(rules, &mut pending, rec, &id, now)? {
+            Ok(()) => match apply(&mut gov, &mut pending, rec, &id, now)? {
                 Step::Accept { expires } => {
                     if let Some((until, key)) = expires {
                         out.expiry_added.push((until, key));
+                    }
+                    if let RecordKind::PayloadErase { commitment } = &rec.record.kind {
+                        out.erasures
+                            .push((*commitment, rec.record.issuer.clone(), id));
                     }
                     ExecResult::Accepted
                 }
@@ -129,6 +149,7 @@ pub fn execute(
         out.results.push(result);
     }
     out.ids = ids;
+    out.rules = gov.next;
     out.statuses = pending
         .statuses
         .into_iter()
@@ -182,12 +203,8 @@ fn check_signatures(
             continue;
         }
         let r = &rec.record;
-        let key = rules
-            .agencies
-            .get(&r.issuer)
-            .and_then(|a| rules.issuer_key(a, &r.key_id));
-        if let Some(k) = key {
-            todo.push((i, k.public, rec.signing_bytes(&rules.chain_id)));
+        if let Some(k) = rules.issuer_key(&r.issuer, &r.key_id) {
+            todo.push((i, k.key.public, rec.signing_bytes(&rules.chain_id)));
         }
     }
     let items: Vec<BatchItem<'_>> = todo
@@ -216,7 +233,6 @@ fn precheck(
     now: Timestamp,
     sig_ok: bool,
 ) -> Result<std::result::Result<(), RejectCode>> {
-    use chancery_types::RecordKind as K;
     let r = &rec.record;
     if duplicate {
         return Ok(Err(RejectCode::Duplicate));
@@ -224,12 +240,8 @@ fn precheck(
     if r.body.len() > rules.max_body_bytes as usize {
         return Ok(Err(RejectCode::BodyTooLarge));
     }
-    let Some(agency) = rules.agencies.get(&r.issuer) else {
-        return Ok(Err(RejectCode::UnknownIssuer));
-    };
-    match rules.issuer_key(agency, &r.key_id) {
-        Some(k) if k.valid_at(r.timestamp) => {}
-        _ => return Ok(Err(RejectCode::KeyNotValid)),
+    if let Err(code) = rules.check_issuer(r) {
+        return Ok(Err(code));
     }
     if r.timestamp.0 > now.0.saturating_add(MAX_FUTURE_SKEW_MS)
         || r.timestamp.0 < now.0.saturating_sub(MAX_RECORD_AGE_MS)
@@ -239,16 +251,8 @@ fn precheck(
     if !sig_ok {
         return Ok(Err(RejectCode::BadSignature));
     }
-    let permitted = match &r.kind {
-        K::LicenceIssue { class, .. } => rules.may_licence(&r.issuer, class),
-        K::LicenceAmend | K::LicenceSuspend | K::LicenceReinstate | K::LicenceRevoke => {
-            rules.may_licence_any(&r.issuer)
-        }
-        K::GrantCreate { .. } | K::GrantRevoke => rules.may_grant(&r.issuer),
-        K::AccessLog { .. } => rules.may_log_access(&r.issuer),
-    };
-    if !permitted {
-        return Ok(Err(RejectCode::KindNotPermitted));
+    if let Err(code) = rules.check_policy(r) {
+        return Ok(Err(code));
     }
     for reference in r.references.iter() {
         let accepted = match seen.get(reference) {

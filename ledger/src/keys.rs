@@ -22,6 +22,10 @@ pub const STATE_SUMMARY: u8 = b'x';
 pub const STATE_AGENCY: u8 = b'a';
 /// State: `p` → canonical `Policy`.
 pub const STATE_POLICY: u8 = b'p';
+/// State: `r` → the rules as governance left them (absent: as in genesis).
+pub const STATE_RULES: u8 = b'r';
+/// State: `v ‖ first height` → canonical `ValidatorSet` (each scheduled change).
+pub const STATE_VALSET: u8 = b'v';
 
 /// Index: `r ‖ record id` → [`RecordLoc`] (first occurrence).
 pub const IDX_RECORD: u8 = b'r';

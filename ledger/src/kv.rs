@@ -31,11 +31,14 @@ pub enum Column {
     LogNodes,
     /// Opaque consensus state (votes), written by the consensus layer.
     Consensus,
+    /// Off-chain payloads: commitment → owner, salt, payload. Under no
+    /// root; erasure deletes entries (see `crate::payload`).
+    Payloads,
 }
 
 impl Column {
     /// Every column, in a fixed order.
-    pub const ALL: [Column; 10] = [
+    pub const ALL: [Column; 11] = [
         Column::Meta,
         Column::Headers,
         Column::Blocks,
@@ -46,6 +49,7 @@ impl Column {
         Column::Index,
         Column::LogNodes,
         Column::Consensus,
+        Column::Payloads,
     ];
 
     /// The column family's name on disk.
@@ -61,6 +65,7 @@ impl Column {
             Column::Index => "index",
             Column::LogNodes => "log_nodes",
             Column::Consensus => "consensus",
+            Column::Payloads => "payloads",
         }
     }
 

@@ -9,7 +9,7 @@ use chancery_types::encoding::DecodeCtx;
 use chancery_types::log_proof::{empty_root, entry_hash, records_root};
 use chancery_types::{
     Block, BlockHeader, Canonical, ChainId, CommitCertificate, ExecResult, Genesis, Hash, LogEntry,
-    RecordId, Timestamp, limits,
+    RecordId, Timestamp, ValidatorSet, limits,
 };
 
 use crate::error::{LedgerError, Result, decode_err, missing};
@@ -17,7 +17,7 @@ use crate::execute::{DueExpiry, History, execute};
 use crate::keys::{self, BlockMeta, RecordLoc, TipRecord};
 use crate::kv::{Batch, Column, KvStore};
 use crate::log::{Frontier, NodeSource};
-use crate::rules::{Rules, SignatureCheck};
+use crate::rules::{Rules, SignatureCheck, StoredRules};
 use crate::smt::Smt;
 use crate::summary::ExecSummary;
 
@@ -92,7 +92,11 @@ pub(crate) struct View {
 /// whole blocks only.
 pub struct Ledger<K: KvStore> {
     pub(crate) kv: K,
-    pub(crate) rules: Rules,
+    /// The rules in force for the next block (swapped when governance changes them).
+    rules: RwLock<Arc<Rules>>,
+    chain_id: ChainId,
+    execution_lag: u64,
+    genesis_validators: ValidatorSet,
     genesis_time: Timestamp,
     commit_lock: Mutex<Frontier>,
     pub(crate) view: RwLock<View>,
@@ -101,7 +105,7 @@ pub struct Ledger<K: KvStore> {
 impl<K: KvStore> std::fmt::Debug for Ledger<K> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ledger")
-            .field("chain_id", &self.rules.chain_id)
+            .field("chain_id", &self.chain_id)
             .field("tip", &self.tip())
             .finish()
     }
@@ -142,7 +146,7 @@ impl<K: KvStore> Ledger<K> {
             .map_err(|e| LedgerError::InvalidGenesis {
                 detail: e.to_string(),
             })?;
-        let rules = Rules::from_genesis(genesis);
+        let mut rules = Rules::from_genesis(genesis);
         match kv.get(Column::Meta, keys::META_CHAIN_ID)? {
             None => {
                 if !kv.scan(Column::Headers, &[], None, 1)?.is_empty() {
@@ -173,6 +177,10 @@ impl<K: KvStore> Ledger<K> {
                 "recomputed root differs from the summary",
             ));
         }
+        if let Some(v) = kv.get(Column::State, &[keys::STATE_RULES])? {
+            let stored = StoredRules::from_canonical(&v).map_err(decode_err("rules"))?;
+            rules = rules.with_stored(stored);
+        }
         let smt = load_state(&kv)?;
         if smt.root() != summary.state_root {
             return Err(missing(
@@ -184,7 +192,10 @@ impl<K: KvStore> Ledger<K> {
         versions.push_back((tip.height, smt));
         Ok(Ledger {
             kv,
-            rules,
+            chain_id: rules.chain_id,
+            execution_lag: rules.execution_lag,
+            genesis_validators: genesis.validators.clone(),
+            rules: RwLock::new(Arc::new(rules)),
             genesis_time: genesis.genesis_time,
             commit_lock: Mutex::new(frontier),
             view: RwLock::new(View {
@@ -202,12 +213,51 @@ impl<K: KvStore> Ledger<K> {
 
     /// The chain id.
     pub fn chain_id(&self) -> ChainId {
-        self.rules.chain_id
+        self.chain_id
     }
 
-    /// The execution rules in force.
-    pub fn rules(&self) -> &Rules {
-        &self.rules
+    /// `ChainParams::execution_lag`.
+    pub fn execution_lag(&self) -> u64 {
+        self.execution_lag
+    }
+
+    /// The rules in force for the next block.
+    pub fn rules(&self) -> Arc<Rules> {
+        self.rules.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The validator set that certifies block `height`: the genesis set,
+    /// or the latest change scheduled from `height` or before.
+    pub fn validator_set_at(&self, height: u64) -> Result<ValidatorSet> {
+        let from = vec![keys::STATE_VALSET];
+        let mut to = vec![keys::STATE_VALSET];
+        to.extend_from_slice(&height.saturating_add(1).to_be_bytes());
+        if height == u64::MAX {
+            to = vec![keys::STATE_VALSET + 1];
+        }
+        // Changes are few; scan them all and keep the last at or below `height`.
+        let rows = self.kv.scan(Column::State, &from, Some(&to), usize::MAX)?;
+        match rows.last() {
+            Some((_, v)) => ValidatorSet::from_canonical(v).map_err(decode_err("validator set")),
+            None => Ok(self.genesis_validators.clone()),
+        }
+    }
+
+    /// Every validator-set change: `(first height, set)`, oldest first.
+    pub fn validator_changes(&self) -> Result<Vec<(u64, ValidatorSet)>> {
+        let rows = self.kv.scan(
+            Column::State,
+            &[keys::STATE_VALSET],
+            Some(&[keys::STATE_VALSET + 1]),
+            usize::MAX,
+        )?;
+        rows.into_iter()
+            .map(|(k, v)| {
+                let h = keys::be_u64(&k, 1, "validator set key")?;
+                let set = ValidatorSet::from_canonical(&v).map_err(decode_err("validator set"))?;
+                Ok((h, set))
+            })
+            .collect()
     }
 
     pub(crate) fn read_view(&self) -> std::sync::RwLockReadGuard<'_, View> {
@@ -246,7 +296,7 @@ impl<K: KvStore> Ledger<K> {
                 got: params.timestamp.0,
             });
         }
-        let exec_height = height.saturating_sub(self.rules.execution_lag);
+        let exec_height = height.saturating_sub(self.execution_lag);
         let summary = self
             .exec_summary(exec_height)?
             .ok_or_else(|| missing("exec summary", format!("none at height {exec_height}")))?;
@@ -268,7 +318,7 @@ impl<K: KvStore> Ledger<K> {
         ids: &[RecordId],
     ) -> BlockHeader {
         BlockHeader {
-            chain_id: self.rules.chain_id,
+            chain_id: self.chain_id,
             height,
             view: params.view,
             parent,
@@ -289,7 +339,7 @@ impl<K: KvStore> Ledger<K> {
     /// [`Ledger::commit`] runs it again. Does not look at the records.
     pub fn check_header(&self, header: &BlockHeader) -> Result<()> {
         let tip = self.read_view().tip;
-        check_header_against(&self.kv, &self.rules, tip, header)
+        check_header_against(&self.kv, self.chain_id, self.execution_lag, tip, header)
     }
 
     /// Executes and stores a certified block: block, certificate, results,
@@ -315,7 +365,8 @@ impl<K: KvStore> Ledger<K> {
             (v.tip, smt)
         };
         let h = &block.header;
-        check_header_against(&self.kv, &self.rules, tip, h)?;
+        check_header_against(&self.kv, self.chain_id, self.execution_lag, tip, h)?;
+        let rules = self.rules();
         let hash = h.hash();
         if cert.vote.height != h.height || cert.vote.block_hash != hash {
             return Err(LedgerError::CertificateMismatch {
@@ -332,7 +383,7 @@ impl<K: KvStore> Ledger<K> {
             });
         }
         let due = due_expiries(&self.kv, tip.timestamp, h.timestamp)?;
-        let out = execute(&self.rules, &StoreHistory(&self.kv), &smt, due, block, sigs)?;
+        let out = execute(&rules, &StoreHistory(&self.kv), &smt, due, block, sigs)?;
         if records_root(&out.ids) != h.records_root {
             return Err(LedgerError::PayloadMismatch {
                 height: h.height,
@@ -410,6 +461,21 @@ impl<K: KvStore> Ledger<K> {
         for (until, key) in &out.expiry_added {
             batch.put(Column::State, keys::expiry_key(*until, key), []);
         }
+        crate::payload::erase_into(&self.kv, &mut batch, h.height, &out.erasures)?;
+        if let Some(next) = &out.rules {
+            batch.put(
+                Column::State,
+                vec![keys::STATE_RULES],
+                next.to_stored().to_canonical(),
+            );
+            if next.validators_from > rules.validators_from {
+                batch.put(
+                    Column::State,
+                    keys::tagged(keys::STATE_VALSET, &next.validators_from.to_be_bytes()),
+                    next.validators.to_canonical(),
+                );
+            }
+        }
         let new_smt = smt.with(entries);
         let summary = ExecSummary {
             height: h.height,
@@ -446,12 +512,15 @@ impl<K: KvStore> Ledger<K> {
         self.kv.write(batch)?;
 
         *frontier_guard = frontier;
+        if let Some(next) = out.rules {
+            *self.rules.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+        }
         {
             let mut v = self.view.write().unwrap_or_else(|e| e.into_inner());
             v.tip = new_tip;
             v.log_size = summary.log_size;
             v.versions.push_back((h.height, new_smt));
-            let keep = (self.rules.execution_lag + EXTRA_STATE_VERSIONS) as usize;
+            let keep = (self.execution_lag + EXTRA_STATE_VERSIONS) as usize;
             while v.versions.len() > keep {
                 v.versions.pop_front();
             }
@@ -473,13 +542,14 @@ impl<K: KvStore> Ledger<K> {
 
 fn check_header_against<K: KvStore>(
     kv: &K,
-    rules: &Rules,
+    chain_id: ChainId,
+    execution_lag: u64,
     tip: TipRecord,
     h: &BlockHeader,
 ) -> Result<()> {
-    if h.chain_id != rules.chain_id {
+    if h.chain_id != chain_id {
         return Err(LedgerError::BlockChain {
-            expected: rules.chain_id,
+            expected: chain_id,
             got: h.chain_id,
         });
     }
@@ -503,7 +573,7 @@ fn check_header_against<K: KvStore>(
             got: h.timestamp.0,
         });
     }
-    let expected = h.height.saturating_sub(rules.execution_lag);
+    let expected = h.height.saturating_sub(execution_lag);
     if h.exec_height != expected {
         return Err(LedgerError::WrongExecHeight {
             height: h.height,

@@ -28,7 +28,9 @@
 //! - [`execute`]: executing one block; [`lifecycle`]: licence, grant and
 //!   access-log transitions; [`rules`]: genesis rules, timestamp bounds,
 //!   [`SignatureCheck`].
+//! - [`governance`]: approvals, thresholds and governance actions.
 //! - [`log`]: the record log's frontier, stored nodes, proof construction.
+//! - [`payload`]: the off-chain payload store and erasure.
 //! - [`smt`]: the persistent (shared-structure) sparse Merkle tree.
 //! - [`summary`]: [`ExecSummary`], the roots a later header carries.
 //! - [`kv`]: the storage contract ([`KvStore`], [`Column`], [`Batch`]);
@@ -42,12 +44,14 @@
 
 pub mod error;
 pub mod execute;
+pub mod governance;
 pub mod keys;
 pub mod kv;
 pub mod ledger;
 pub mod lifecycle;
 pub mod log;
 pub mod mem;
+pub mod payload;
 pub mod query;
 pub mod read;
 pub mod rocks;

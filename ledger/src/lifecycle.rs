@@ -21,16 +21,20 @@
 //! or grant whose window is empty, or already over at block time, is
 //! `InvalidField`; creating one that exists is `Duplicate`. A grant to an
 //! agency that is not registered is `UnknownReference`.
+//!
+//! Governance records are applied by [`crate::governance`]. A payload
+//! erasure is accepted once per (issuer, erasure id); the node deletes the
+//! payload only if the issuer is the agency that stored it.
 
 use chancery_types::state_proof::{
-    AccessStatus, GrantState, GrantStatus, LicenceState, LicenceStatus, StateKey, Status,
-    access_key, grant_key, licence_key,
+    AccessStatus, ErasureStatus, GrantState, GrantStatus, LicenceState, LicenceStatus, StateKey,
+    Status, access_key, erasure_key, grant_key, licence_key,
 };
 use chancery_types::{RecordId, RecordKind, RejectCode, SignedRecord, Timestamp};
 
 use crate::error::Result;
 use crate::execute::Pending;
-use crate::rules::Rules;
+use crate::governance::GovCtx;
 
 /// What the lifecycle decided.
 pub(crate) enum Step {
@@ -50,14 +54,36 @@ fn accept() -> Result<Step> {
 }
 
 pub(crate) fn apply(
-    rules: &Rules,
+    gov: &mut GovCtx<'_>,
     st: &mut Pending<'_>,
     rec: &SignedRecord,
     id: &RecordId,
     now: Timestamp,
 ) -> Result<Step> {
+    let rules = gov.rules;
     let r = &rec.record;
     match &r.kind {
+        RecordKind::Governance { action, approvals } => {
+            match crate::governance::apply(gov, st, rec, id, action, approvals, now)? {
+                Ok(()) => accept(),
+                Err(code) => Ok(Reject(code)),
+            }
+        }
+        RecordKind::PayloadErase { commitment } => {
+            let key = erasure_key(&r.issuer, &r.subject);
+            if st.get(&key)?.is_some() {
+                return Ok(Reject(RejectCode::Duplicate));
+            }
+            st.put(
+                key,
+                Status::Erasure(ErasureStatus {
+                    commitment: *commitment,
+                    record: *id,
+                    erased_at: now,
+                }),
+            );
+            accept()
+        }
         RecordKind::LicenceIssue {
             class,
             valid_from,

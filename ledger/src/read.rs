@@ -276,7 +276,7 @@ impl<K: KvStore> Ledger<K> {
         let Some(proof) = self.record_proof(id, header.log_size)? else {
             return Ok(BundleLookup::Pending {
                 height: view.height,
-                certified_at: view.height + self.rules().execution_lag,
+                certified_at: view.height + self.execution_lag(),
             });
         };
         // The subject's status in the state the header commits to, while

@@ -13,9 +13,28 @@ use std::collections::{HashSet, VecDeque};
 
 use chancery_types::crypto::batch::{BatchItem, verify_batch};
 use chancery_types::{
-    AgencyId, Canonical, ChainId, DecodeError, KeyId, PublicKey, RecordId, SignatureError,
-    SignedRecord, Timestamp,
+    AgencyId, Canonical, ChainId, DecodeError, KeyId, PublicKey, Record, RecordId, RejectCode,
+    SignatureError, SignedRecord, Timestamp,
 };
+
+/// What a policy refusal says, naming the agency and what it may not do.
+fn policy_message(r: &Record, code: &RejectCode) -> String {
+    let (issuer, kind) = (&r.issuer, r.kind.name());
+    match code {
+        RejectCode::KindNotPermitted => {
+            format!("policy: agency `{issuer}` may not issue `{kind}` records")
+        }
+        RejectCode::Denied => format!(
+            "policy: the deny list of agency `{issuer}` forbids `{kind}` records or subject `{}`",
+            r.subject
+        ),
+        RejectCode::NotApproved => format!(
+            "governance: proposal `{}` lacks valid approvals from enough agencies",
+            r.subject
+        ),
+        other => format!("policy: refused ({other:?})"),
+    }
+}
 
 /// Where the mempool finds issuer keys (the ledger's current rules).
 pub trait IssuerKeys {
@@ -25,6 +44,9 @@ pub trait IssuerKeys {
     fn key(&self, agency: &AgencyId, key_id: &KeyId, at: Timestamp) -> Option<PublicKey>;
     /// Largest body the policy allows, in bytes.
     fn max_body_bytes(&self) -> usize;
+    /// The policy's verdict on `r` (permissions, deny list, governance
+    /// approvals); `Err` carries the code execution would reject it with.
+    fn policy(&self, r: &Record) -> Result<(), RejectCode>;
 }
 
 /// Why a record was not admitted.
@@ -37,12 +59,20 @@ pub enum AdmitError {
     #[error("issuer agency `{0}` is not registered")]
     UnknownIssuer(AgencyId),
     /// The key is not one of the agency's keys valid at the record's time.
-    #[error("key {key_id} is not a key of `{agency}` valid at the record's timestamp")]
+    #[error("key {key_id} is not a key of `{agency}` that is valid at the record's timestamp and not revoked")]
     KeyNotValid {
         /// The agency.
         agency: AgencyId,
         /// The key id named by the record.
         key_id: KeyId,
+    },
+    /// The policy forbids the record (the API answers FAILED_PRECONDITION).
+    #[error("{}", policy_message(.record, .code))]
+    Policy {
+        /// What execution would say.
+        code: RejectCode,
+        /// The record.
+        record: Box<Record>,
     },
     /// The body is larger than the policy allows.
     #[error("body is {len} bytes; the policy allows {max}")]
@@ -227,6 +257,12 @@ impl Mempool {
                     agency: r.issuer.clone(),
                     key_id: r.key_id,
                 })?;
+        if let Err(code) = keys.policy(r) {
+            return Err(AdmitError::Policy {
+                code,
+                record: Box::new(r.clone()),
+            });
+        }
         Ok((record, key, id))
     }
 

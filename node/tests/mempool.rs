@@ -20,6 +20,14 @@ impl IssuerKeys for Keys {
     fn max_body_bytes(&self) -> usize {
         64
     }
+    fn policy(&self, r: &Record) -> Result<(), RejectCode> {
+        // A deny list of one subject.
+        if r.subject.as_str() == "DL-666" {
+            Err(RejectCode::Denied)
+        } else {
+            Ok(())
+        }
+    }
 }
 
 fn setup() -> (SecretKey, Keys, ChainId) {
@@ -139,6 +147,22 @@ fn admits_valid_records_and_names_each_refusal() {
     // The id the mempool reports is the record id.
     let id = SignedRecord::from_canonical(&good).unwrap().id();
     assert!(pool.contains(&id));
+}
+
+#[test]
+fn a_policy_refusal_names_the_agency_and_is_not_queued() {
+    let (sk, keys, chain) = setup();
+    let mut pool = Mempool::new(chain, limits(100));
+    let r = pool.admit(&[record(&sk, &chain, 666, 10, 200)], &keys, &|_| false);
+    match &r[0] {
+        Err(e @ AdmitError::Policy { code, .. }) => {
+            assert_eq!(*code, RejectCode::Denied);
+            let msg = e.to_string();
+            assert!(msg.contains("`transport`") && msg.contains("DL-666"), "{msg}");
+        }
+        other => panic!("expected a policy refusal, got {other:?}"),
+    }
+    assert!(pool.is_empty());
 }
 
 #[test]

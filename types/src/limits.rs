@@ -30,3 +30,5 @@ pub const MAX_PERMISSIONS: usize = 4096;
 pub const MAX_APPROVALS: usize = 256;
 /// Kinds or subjects in one agency's deny list.
 pub const MAX_DENIED: usize = 64;
+/// Largest off-chain payload, in bytes.
+pub const MAX_PAYLOAD: usize = 4 * 1024 * 1024;

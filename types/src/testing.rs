@@ -294,14 +294,26 @@ pub fn agency() -> impl Strategy<Value = Agency> {
 }
 
 pub fn permission() -> impl Strategy<Value = Permission> {
-    (agency_id(), list(text(), 3), any::<bool>(), any::<bool>()).prop_map(
-        |(agency, licence_classes, may_grant, may_log_access)| Permission {
-            agency,
-            licence_classes,
-            may_grant,
-            may_log_access,
-        },
+    (
+        agency_id(),
+        list(text(), 3),
+        any::<bool>(),
+        any::<bool>(),
+        list(text(), 2),
+        list(text(), 2),
     )
+        .prop_map(
+            |(agency, licence_classes, may_grant, may_log_access, denied_kinds, denied_subjects)| {
+                Permission {
+                    agency,
+                    licence_classes,
+                    may_grant,
+                    may_log_access,
+                    denied_kinds,
+                    denied_subjects,
+                }
+            },
+        )
 }
 
 pub fn policy() -> impl Strategy<Value = Policy> {

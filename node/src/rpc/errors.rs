@@ -5,6 +5,7 @@
 //! | undecodable record, bad id, bad signature, |                    |
 //! | unknown issuer or key, body too large      | INVALID_ARGUMENT   |
 //! | record already pending or committed        | ALREADY_EXISTS     |
+//! | refused by policy, deny list or governance  | FAILED_PRECONDITION|
 //! | no such record or block                    | NOT_FOUND          |
 //! | mempool full                               | RESOURCE_EXHAUSTED |
 //! | proof not yet certified, node stopping     | UNAVAILABLE        |
@@ -24,6 +25,7 @@ pub fn admit(e: &AdmitError) -> Status {
     match e {
         AdmitError::Duplicate(_) => Status::already_exists(msg),
         AdmitError::Full { .. } => Status::resource_exhausted(msg),
+        AdmitError::Policy { .. } => Status::failed_precondition(msg),
         AdmitError::Decode(_)
         | AdmitError::UnknownIssuer(_)
         | AdmitError::KeyNotValid { .. }

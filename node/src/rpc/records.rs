@@ -265,5 +265,10 @@ fn status_label(status: Option<&SubjectStatus>) -> &'static str {
             G::Expired => "expired",
         },
         Some(SubjectStatus::Access(_)) => "logged",
+        Some(SubjectStatus::Proposal(_)) => "applied",
+        Some(SubjectStatus::Erasure(_)) => "erased",
+        Some(SubjectStatus::IssuerKey(k)) if k.revoked_at.is_some() => "revoked",
+        Some(SubjectStatus::IssuerKey(_)) => "active",
+        Some(SubjectStatus::Validators(_)) => "scheduled",
     }
 }

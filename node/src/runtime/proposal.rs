@@ -14,19 +14,21 @@ use super::{Runtime, now_ms};
 use crate::mempool::IssuerKeys;
 
 /// Issuer keys as the ledger's rules know them.
-pub(super) struct RulesKeys<'a>(pub(super) &'a Rules);
+pub(super) struct RulesKeys(pub(super) std::sync::Arc<Rules>);
 
-impl IssuerKeys for RulesKeys<'_> {
+impl IssuerKeys for RulesKeys {
     fn agency_known(&self, agency: &AgencyId) -> bool {
         self.0.agencies.contains_key(agency)
     }
     fn key(&self, agency: &AgencyId, key_id: &KeyId, at: Timestamp) -> Option<PublicKey> {
-        let a = self.0.agencies.get(agency)?;
-        let k = self.0.issuer_key(a, key_id)?;
-        k.valid_at(at).then_some(k.public)
+        let k = self.0.issuer_key(agency, key_id)?;
+        k.usable_at(at).then_some(k.key.public)
     }
     fn max_body_bytes(&self) -> usize {
         self.0.max_body_bytes as usize
+    }
+    fn policy(&self, r: &chancery_types::Record) -> Result<(), chancery_types::RejectCode> {
+        self.0.check_admission(r)
     }
 }
 
