@@ -75,6 +75,14 @@ pub enum Error {
         /// The window.
         window: u64,
     },
+    /// A height after the last height of this replica's validator set.
+    #[error("height {height} is after this validator set's last height {last}")]
+    BeyondEpoch {
+        /// Height of the message or block.
+        height: u64,
+        /// The set's last height.
+        last: u64,
+    },
     /// A proposal from someone who is not the primary of its view.
     #[error("validator {signer} is not the primary of view {view} (validator {primary} is)")]
     NotPrimary {

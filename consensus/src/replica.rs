@@ -88,6 +88,9 @@ pub struct Replica {
     pub(crate) held: VecDeque<(u64, Action)>,
     /// State changed since the last `Persist`.
     pub(crate) dirty: bool,
+    /// The last height this validator set orders (a governance change
+    /// hands later heights to another set, and another replica).
+    pub(crate) last_height: Option<u64>,
 }
 
 impl Replica {
@@ -142,6 +145,7 @@ impl Replica {
             acked: 0,
             held: VecDeque::new(),
             dirty: false,
+            last_height: None,
         })
     }
 
@@ -268,8 +272,33 @@ impl Replica {
         self.held.len()
     }
 
-    /// The validator set in force at `height`. (One set for now: the single
-    /// place to make it height-dependent.)
+    /// Ends this replica's validator set at `last`: it proposes, accepts
+    /// and syncs nothing above it. Once it has delivered `last`
+    /// ([`Replica::epoch_done`]), the node hands the next heights to a
+    /// replica of the next set. `last` must not be below a height the
+    /// replica already has in flight (the node calls this when it commits
+    /// the block that schedules the change, `execution_lag` heights
+    /// before any in-flight height could reach `last`).
+    pub fn end_epoch_at(&mut self, last: u64) {
+        self.last_height = Some(last);
+        self.slots.retain(|h, _| *h <= last);
+    }
+
+    /// Whether the replica has delivered its set's last height.
+    pub fn epoch_done(&self) -> bool {
+        self.last_height.is_some_and(|l| self.delivered >= l)
+    }
+
+    /// `Err(BeyondEpoch)` for heights after this set's last height.
+    pub(crate) fn check_epoch(&self, height: u64) -> Result<(), Error> {
+        match self.last_height {
+            Some(last) if height > last => Err(Error::BeyondEpoch { height, last }),
+            _ => Ok(()),
+        }
+    }
+
+    /// The validator set of this replica. (Each replica serves one set;
+    /// the node runs a new replica when the set changes.)
     pub fn validators(&self, _height: u64) -> &ValidatorSet {
         &self.cfg.validators
     }
@@ -412,6 +441,7 @@ impl Replica {
 
     /// Asks the node for certified blocks up to `to`, once per range.
     pub(crate) fn request_blocks(&mut self, to: u64, out: &mut Vec<Action>) {
+        let to = self.last_height.map_or(to, |last| to.min(last));
         if to > self.delivered && to > self.requested_to {
             out.push(Action::RequestBlocks {
                 from: self.delivered + 1,

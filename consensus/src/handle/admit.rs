@@ -24,6 +24,7 @@ impl Replica {
             return Ok(Some(m));
         };
         let view = m.view();
+        self.check_epoch(height)?;
         self.peer_key(m.signer())?;
         let window = self.cfg.window;
         // Far above the window, whatever the view: a sign we are behind.

@@ -20,7 +20,10 @@ impl Replica {
         while self.slots.get(&height).is_some_and(|s| s.block.is_some()) {
             height += 1;
         }
-        if height > self.delivered + self.cfg.window || height <= self.certified_floor() {
+        if height > self.delivered + self.cfg.window
+            || height <= self.certified_floor()
+            || self.check_epoch(height).is_err()
+        {
             // Window full, or behind a known certificate (sync first).
             return;
         }

@@ -22,6 +22,7 @@ impl Replica {
                 delivered: self.delivered,
             });
         }
+        self.check_epoch(height)?;
         if certificate.vote.height != height {
             return Err(Error::BadHeader {
                 field: "height",
@@ -63,7 +64,7 @@ impl Replica {
     /// Remembers a verified certificate above our tip and asks for the blocks.
     pub(crate) fn learn_certificate(&mut self, cert: CommitCertificate, out: &mut Vec<Action>) {
         let height = cert.vote.height;
-        if height <= self.delivered {
+        if height <= self.delivered || self.check_epoch(height).is_err() {
             return;
         }
         self.certified.entry(height).or_insert(cert);
