@@ -284,6 +284,11 @@ impl Replica {
         self.slots.retain(|h, _| *h <= last);
     }
 
+    /// The last height of this replica's set, once a change is scheduled.
+    pub fn last_height(&self) -> Option<u64> {
+        self.last_height
+    }
+
     /// Whether the replica has delivered its set's last height.
     pub fn epoch_done(&self) -> bool {
         self.last_height.is_some_and(|l| self.delivered >= l)

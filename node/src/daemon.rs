@@ -17,7 +17,7 @@ use anyhow::{Context, Result, bail};
 use chancery_consensus::{Config as ReplicaConfig, Timeouts};
 use chancery_ledger::Ledger;
 use chancery_types::crypto::keyfile::read_secret_key;
-use chancery_types::{Genesis, SecretKey};
+use chancery_types::{Genesis, SecretKey, ValidatorSet};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tracing::{info, warn};
@@ -41,30 +41,37 @@ pub fn load_genesis(path: &Path) -> Result<Genesis> {
     Ok(genesis)
 }
 
-/// This node's keys and its place in the validator set.
+/// This node's keys and its place in a validator set.
 struct Identity {
-    me: usize,
+    /// Index in `set`, or `None`: a validator not yet added (it follows
+    /// the chain until a validator-set change includes it).
+    me: Option<usize>,
     consensus: SecretKey,
     network: SecretKey,
 }
 
-fn identity(config: &NodeConfig, genesis: &Genesis) -> Result<Identity> {
+/// Finds this node's consensus key in `sets` (first match wins) and checks
+/// that the network key is the one that set gives it.
+fn identity(config: &NodeConfig, sets: &[(&str, &ValidatorSet)]) -> Result<Identity> {
     let consensus = read_secret_key(&config.consensus_key).context("consensus_key")?;
     let network = read_secret_key(&config.network_key).context("network_key")?;
-    let Some(me) = genesis.validators.index_of(&consensus.public()) else {
-        bail!(
-            "consensus_key: public key {} is not a validator in the genesis",
-            consensus.public().to_hex()
-        );
+    let found = sets.iter().find_map(|(name, set)| {
+        set.index_of(&consensus.public())
+            .map(|i| (*name, i, set.validators()[i].network_key))
+    });
+    let me = match found {
+        None => None,
+        Some((name, i, expected)) => {
+            if expected != network.public() {
+                bail!(
+                    "network_key: public key {} is not the network key the {name} validator set gives validator {i} ({})",
+                    network.public().to_hex(),
+                    expected.to_hex()
+                );
+            }
+            (name != "scheduled").then_some(i)
+        }
     };
-    let expected = &genesis.validators.validators()[me].network_key;
-    if *expected != network.public() {
-        bail!(
-            "network_key: public key {} is not the network key the genesis gives validator {me} ({})",
-            network.public().to_hex(),
-            expected.to_hex()
-        );
-    }
     Ok(Identity {
         me,
         consensus,
@@ -76,16 +83,23 @@ fn identity(config: &NodeConfig, genesis: &Genesis) -> Result<Identity> {
 /// returns a one-line summary.
 pub fn check(config: &NodeConfig) -> Result<String> {
     let genesis = load_genesis(&config.genesis)?;
-    let id = identity(config, &genesis)?;
-    let v = &genesis.validators.validators()[id.me];
-    Ok(format!(
-        "ok: chain {} ({}), validator {} of {} for agency `{}`",
-        genesis.chain_id(),
-        genesis.chain_name,
-        id.me,
-        genesis.validators.n(),
-        v.agency
-    ))
+    let id = identity(config, &[("genesis", &genesis.validators)])?;
+    Ok(match id.me {
+        Some(me) => format!(
+            "ok: chain {} ({}), validator {} of {} for agency `{}`",
+            genesis.chain_id(),
+            genesis.chain_name,
+            me,
+            genesis.validators.n(),
+            genesis.validators.validators()[me].agency
+        ),
+        None => format!(
+            "ok: chain {} ({}); consensus key {} is not a genesis validator: the node will follow the chain until a validator-set change adds it",
+            genesis.chain_id(),
+            genesis.chain_name,
+            id.consensus.public().to_hex()
+        ),
+    })
 }
 
 /// Runs a validator until `shutdown` flips, then stops every part.
@@ -100,11 +114,7 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
         let _ = forward.send(true);
     });
     let genesis = load_genesis(&config.genesis)?;
-    let id = identity(&config, &genesis)?;
     let chain = genesis.chain_id();
-    let agency = genesis.validators.validators()[id.me].agency.clone();
-    info!(chain = %chain, agency = %agency, validator = id.me, "node: starting");
-
     std::fs::create_dir_all(&config.data_dir)
         .with_context(|| format!("data_dir: cannot create {}", config.data_dir.display()))?;
     let ledger = Arc::new(
@@ -112,13 +122,28 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
     );
     let tip = ledger.tip();
     info!(height = tip.height, hash = %tip.hash.short(), "node: ledger open");
+    // The set in force after the tip, then the latest scheduled one.
+    let current = ledger
+        .validator_set_at(tip.height + 1)
+        .context("data_dir: ledger: validator set")?;
+    let rules = ledger.rules();
+    let scheduled = (rules.validators_from > tip.height + 1).then_some(&rules.validators);
+    let mut sets = vec![("current", &current)];
+    sets.extend(scheduled.map(|s| ("scheduled", s)));
+    let id = identity(&config, &sets)?;
+    match id.me {
+        Some(me) => info!(chain = %chain, agency = %current.validators()[me].agency, validator = me, "node: starting"),
+        None => warn!(chain = %chain, "node: starting; not a validator of the current set: following the chain"),
+    }
 
     // Bind the API first: a busy port is a start-up error, not a late one.
     let listener = TcpListener::bind(config.rpc.listen)
         .await
         .with_context(|| format!("rpc.listen: cannot listen on {}", config.rpc.listen))?;
 
-    let peers = PeerSet::from_validators(&genesis.validators).context("genesis validators")?;
+    let (peers_tx, peers) = watch::channel(
+        PeerSet::for_sets(&current, scheduled).context("validator set: network identities")?,
+    );
     let listen = config
         .p2p
         .listen
@@ -127,7 +152,6 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
     let net = p2p::spawn(
         keypair(&id.network).map_err(anyhow::Error::msg)?,
         peers,
-        Some(id.me),
         NetConfig {
             listen,
             max_frame: config.p2p.max_message_bytes,
@@ -148,8 +172,8 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
     );
     let replica = ReplicaConfig {
         chain_id: chain,
-        validators: genesis.validators.clone(),
-        me: id.me as u16,
+        validators: current.clone(),
+        me: id.me.unwrap_or(0) as u16,
         key: id.consensus,
         window: 4,
         execution_lag: genesis.params.execution_lag,
@@ -170,6 +194,7 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
         },
     )
     .context("consensus runtime")?;
+    let runtime = runtime.with_peer_updates(peers_tx);
     let commits = runtime.commit_sender();
     let (commands, command_rx) = mpsc::channel(1024);
     let runtime_task = tokio::spawn(runtime.run(net.inbound, command_rx, stop.clone()));
@@ -179,9 +204,9 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
         commands,
         commits,
         connected: net.connected.clone(),
-        me: id.me,
+        me: id.me.unwrap_or(usize::MAX),
         chain_name: genesis.chain_name.to_string(),
-        validators: genesis.validators.clone(),
+        validators: current.clone(),
         commit_timeout: config.rpc.commit_timeout,
         stop: stop.clone(),
     };

@@ -45,23 +45,36 @@ fn unknown_config_key_is_named_and_exits_2() {
 }
 
 #[test]
-fn a_key_outside_the_validator_set_is_refused() {
+fn a_key_outside_the_validator_set_follows_the_chain() {
     let dir = tempfile::tempdir().unwrap();
     let net = genesis::generate(dir.path(), 2, Timestamp(1_000)).unwrap();
-    // Replace validator 0's consensus key with a key the genesis does not know.
+    // Replace validator 0's consensus key with a key the genesis does not
+    // know: a validator that governance has yet to add.
     let key = net.agencies[0].dir.join("consensus.key");
+    std::fs::remove_file(&key).unwrap();
+    write_secret_key(&key, &chancery_types::SecretKey::generate()).unwrap();
+    let (code, out, err) = node(&net.node_config(0), &["--check"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("not a genesis validator") && out.contains("follow the chain"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_validator_with_another_network_key_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let net = genesis::generate(dir.path(), 2, Timestamp(1_000)).unwrap();
+    let key = net.agencies[0].dir.join("network.key");
     std::fs::remove_file(&key).unwrap();
     write_secret_key(&key, &chancery_types::SecretKey::generate()).unwrap();
     let (code, _, err) = node(&net.node_config(0), &["--check"]);
     assert_eq!(code, 2);
-    assert!(
-        err.contains("consensus_key") && err.contains("not a validator"),
-        "{err}"
-    );
+    assert!(err.contains("network_key"), "{err}");
     // And the real node refuses to start with it (exit 1, nothing served).
     let (code, _, err) = node(&net.node_config(0), &[]);
     assert_eq!(code, 1);
-    assert!(err.contains("consensus_key"), "{err}");
+    assert!(err.contains("network_key"), "{err}");
 }
 
 #[test]

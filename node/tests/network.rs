@@ -108,8 +108,7 @@ async fn four_validators_commit_submitted_records_identically() {
     for (i, k) in keys.iter().enumerate() {
         let net = p2p::spawn(
             keypair(&k.network).unwrap(),
-            peers.clone(),
-            Some(i),
+            watch::channel(peers.clone()).1,
             NetConfig {
                 listen: format!("/ip4/127.0.0.1/tcp/{}", ports[i]).parse().unwrap(),
                 max_frame: 64 << 20,

@@ -60,8 +60,7 @@ async fn validators_exchange_frames_and_outsiders_are_refused() {
         .map(|i| {
             p2p::spawn(
                 keypair(&net_keys[i]).unwrap(),
-                peers.clone(),
-                Some(i),
+                watch::channel(peers.clone()).1,
                 cfg(ports[i]),
                 stop.clone(),
             )
@@ -101,8 +100,7 @@ async fn validators_exchange_frames_and_outsiders_are_refused() {
     let outsider_key = SecretKey::generate();
     let mut outsider = p2p::spawn(
         keypair(&outsider_key).unwrap(),
-        peers.clone(),
-        None,
+        watch::channel(peers.clone()).1,
         cfg(free_port()),
         stop.clone(),
     )

@@ -128,8 +128,7 @@ async fn a_peer_outside_the_validator_set_cannot_connect() -> Result<()> {
     let port = chancery_testnet::genesis::Ports::free(1)?.p2p[0];
     let outsider = p2p::spawn(
         keypair(&SecretKey::generate()).unwrap(),
-        peers,
-        None,
+        tokio::sync::watch::channel(peers).1,
         NetConfig {
             listen: format!("/ip4/127.0.0.1/tcp/{port}").parse()?,
             max_frame: 1 << 20,

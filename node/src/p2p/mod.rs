@@ -1,7 +1,8 @@
 //! Validator-to-validator networking over libp2p.
 //!
-//! TCP + Noise + Yamux. Only the validators of the set (by peer id, which is
-//! bound to the network key in genesis) may hold a connection: every other
+//! TCP + Noise + Yamux. Only the peers of the current [`PeerSet`] — the
+//! validators of the set in force and of any scheduled set, by peer id,
+//! which is bound to the network key on the chain — may hold a connection: every other
 //! peer is refused when its connection is established, right after the
 //! Noise handshake proves its identity. Connection counts per peer are
 //! bounded. Messages are opaque frames (see [`codec`]); the runtime decides
@@ -29,6 +30,7 @@ use libp2p::{Multiaddr, PeerId, Swarm, identity, noise, tcp, yamux};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
+use chancery_types::limits;
 use codec::{FrameCodec, PROTOCOL};
 use peers::PeerSet;
 
@@ -100,24 +102,26 @@ pub struct Network {
     pub refused: Arc<AtomicU64>,
 }
 
-/// Starts the swarm on the current tokio runtime. `me` is this node's
-/// validator index (it is not dialled), or `None` for an observer.
+/// Starts the swarm on the current tokio runtime with the peers in
+/// `peers`: it allows, dials and addresses exactly those, and follows
+/// every update (a validator-set change). This node's own entry, if any,
+/// is never dialled.
 pub fn spawn(
     keypair: identity::Keypair,
-    peers: PeerSet,
-    me: Option<usize>,
+    peers: watch::Receiver<PeerSet>,
     cfg: NetConfig,
     shutdown: watch::Receiver<bool>,
 ) -> Result<Network, NetError> {
+    let initial = peers.borrow().clone();
     let local_peer_id = keypair.public().to_peer_id();
     let mut allow = allow_block_list::Behaviour::<AllowedPeers>::default();
-    for p in peers.peers() {
+    for p in initial.peers() {
         allow.allow_peer(p.id);
     }
     let limits = connection_limits::Behaviour::new(
         ConnectionLimits::default()
             .with_max_established_per_peer(Some(cfg.max_connections_per_peer))
-            .with_max_established(Some(4 * peers.peers().len() as u32 + 4))
+            .with_max_established(Some(4 * limits::MAX_VALIDATORS as u32 + 4))
             .with_max_pending_incoming(Some(64)),
     );
     let frames = request_response::Behaviour::with_codec(
@@ -155,12 +159,11 @@ pub fn spawn(
     let (conn_tx, conn_rx) = watch::channel(HashSet::new());
     let refused = Arc::new(AtomicU64::new(0));
     let state = Shared {
-        peers,
         in_tx,
         conn_tx,
         refused: refused.clone(),
     };
-    tokio::spawn(run(swarm, state, me, cfg, out_rx, shutdown));
+    tokio::spawn(run(swarm, state, peers, cfg, out_rx, shutdown));
     Ok(Network {
         outbound: out_tx,
         inbound: in_rx,
@@ -172,7 +175,6 @@ pub fn spawn(
 
 /// What the swarm task shares with the event handler.
 struct Shared {
-    peers: PeerSet,
     in_tx: mpsc::Sender<Inbound>,
     conn_tx: watch::Sender<HashSet<usize>>,
     refused: Arc<AtomicU64>,
@@ -181,12 +183,13 @@ struct Shared {
 async fn run(
     mut swarm: Swarm<Behaviour>,
     state: Shared,
-    me: Option<usize>,
+    mut updates: watch::Receiver<PeerSet>,
     cfg: NetConfig,
     mut out_rx: mpsc::Receiver<Outbound>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let peers = &state.peers;
+    let me = *swarm.local_peer_id();
+    let mut peers = updates.borrow_and_update().clone();
     let mut redial = tokio::time::interval(cfg.redial_interval);
     redial.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -195,9 +198,30 @@ async fn run(
                 debug!("p2p: shutting down");
                 return;
             }
+            Ok(()) = updates.changed() => {
+                let next = updates.borrow_and_update().clone();
+                for p in peers.peers() {
+                    if next.index_of(&p.id).is_none() {
+                        swarm.behaviour_mut().allow.disallow_peer(p.id);
+                    }
+                }
+                for p in next.peers() {
+                    swarm.behaviour_mut().allow.allow_peer(p.id);
+                }
+                info!(peers = next.peers().len(), "p2p: peer set changed");
+                peers = next;
+                state.conn_tx.send_modify(|s| {
+                    s.clear();
+                    for (i, p) in peers.peers().iter().enumerate() {
+                        if swarm.is_connected(&p.id) {
+                            s.insert(i);
+                        }
+                    }
+                });
+            }
             _ = redial.tick() => {
-                for (i, p) in peers.peers().iter().enumerate() {
-                    if Some(i) != me && !swarm.is_connected(&p.id) {
+                for p in peers.peers() {
+                    if p.id != me && !swarm.is_connected(&p.id) {
                         let _ = swarm.dial(
                             libp2p::swarm::dial_opts::DialOpts::peer_id(p.id)
                                 .addresses(vec![p.address.clone()])
@@ -209,14 +233,14 @@ async fn run(
             }
             Some(out) = out_rx.recv() => {
                 match peers.peers().get(out.to) {
-                    Some(p) if Some(out.to) != me => {
+                    Some(p) if p.id != me => {
                         swarm.behaviour_mut().frames.send_request(&p.id, out.frame);
                     }
                     _ => debug!(to = out.to, "p2p: dropping frame to self or unknown validator"),
                 }
             }
             event = swarm.select_next_some() => {
-                handle_event(&mut swarm, &state, event).await;
+                handle_event(&mut swarm, &state, &peers, event).await;
             }
         }
     }
@@ -225,9 +249,10 @@ async fn run(
 async fn handle_event(
     swarm: &mut Swarm<Behaviour>,
     state: &Shared,
+    peers: &PeerSet,
     event: SwarmEvent<BehaviourEvent>,
 ) {
-    let (peers, in_tx, conn_tx) = (&state.peers, &state.in_tx, &state.conn_tx);
+    let (in_tx, conn_tx) = (&state.in_tx, &state.conn_tx);
     match event {
         SwarmEvent::NewListenAddr { address, .. } => info!(%address, "p2p: listening"),
         SwarmEvent::ConnectionEstablished { peer_id, .. } => {

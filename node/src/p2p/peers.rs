@@ -60,8 +60,12 @@ pub struct PeerSet {
 impl PeerSet {
     /// Derives peer ids and addresses from a validator set.
     pub fn from_validators(set: &ValidatorSet) -> Result<Self, PeerError> {
-        let mut peers = Vec::with_capacity(set.n());
-        for (index, v) in set.validators().iter().enumerate() {
+        Self::from_list(set.validators())
+    }
+
+    fn from_list(list: &[chancery_types::Validator]) -> Result<Self, PeerError> {
+        let mut peers = Vec::with_capacity(list.len());
+        for (index, v) in list.iter().enumerate() {
             let id =
                 peer_id(&v.network_key).map_err(|reason| PeerError::BadKey { index, reason })?;
             let address: Multiaddr =
@@ -75,6 +79,24 @@ impl PeerSet {
             peers.push(Peer { id, address });
         }
         Ok(PeerSet { peers })
+    }
+
+    /// The peers of `current` in validator order, then those of
+    /// `scheduled` that are not in `current` (validators about to join,
+    /// which must be able to connect and sync before their first height).
+    pub fn for_sets(
+        current: &ValidatorSet,
+        scheduled: Option<&ValidatorSet>,
+    ) -> Result<Self, PeerError> {
+        let mut list: Vec<chancery_types::Validator> = current.validators().to_vec();
+        if let Some(next) = scheduled {
+            for v in next.validators() {
+                if current.index_of(&v.consensus_key).is_none() {
+                    list.push(v.clone());
+                }
+            }
+        }
+        Self::from_list(&list)
     }
 
     /// The peers in validator order.

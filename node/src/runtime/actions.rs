@@ -67,7 +67,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     }
 
     pub(super) async fn send(&self, to: usize, frame: Frame) {
-        if to == self.me || to >= self.n {
+        if Some(to) == self.me || to >= self.peer_count {
             return;
         }
         let out = Outbound {
@@ -81,7 +81,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
 
     pub(super) async fn broadcast(&self, frame: &Frame) {
         let bytes = frame.to_canonical();
-        for to in (0..self.n).filter(|i| *i != self.me) {
+        for to in (0..self.n).filter(|i| Some(*i) != self.me) {
             let _ = self
                 .outbound
                 .send(Outbound {
@@ -159,32 +159,44 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             return; // already committed (replayed after a restart)
         }
         match self.ledger.commit(&block, &certificate, &self.verified) {
-            Ok(committed) => {
-                let ids = committed.ids;
-                if !ids.is_empty() {
-                    self.last_busy_height = self.last_busy_height.max(height);
-                }
-                self.mempool.remove_committed(&ids);
-                self.requeue_lost(height, &ids);
-                for id in &ids {
-                    self.verified.remove(id);
-                }
-                self.headers.retain(|_, h| h.height > height);
-                let accepted = committed
-                    .results
-                    .iter()
-                    .filter(|r| matches!(r, chancery_types::ExecResult::Accepted))
-                    .count();
-                info!(height, hash = %committed.hash.short(), records = ids.len(), accepted, "committed");
-                let _ = self.commits.send(CommitEvent {
-                    height,
-                    hash: committed.hash,
-                    records: ids.into_iter().zip(committed.results).collect(),
-                });
-                self.retry_deferred(queue);
-            }
+            Ok(committed) => self.announce(committed, queue),
             Err(e) => error!(height, error = %e, "runtime: commit of a certified block failed"),
         }
+    }
+}
+
+impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
+    /// After a commit: mempool and in-flight bookkeeping, the commit
+    /// event, validator-set changes, and proposals that waited for it.
+    pub(super) fn announce(
+        &mut self,
+        committed: chancery_ledger::Committed,
+        queue: &mut VecDeque<Action>,
+    ) {
+        let height = committed.height;
+        let ids = committed.ids;
+        if !ids.is_empty() {
+            self.last_busy_height = self.last_busy_height.max(height);
+        }
+        self.mempool.remove_committed(&ids);
+        self.requeue_lost(height, &ids);
+        for id in &ids {
+            self.verified.remove(id);
+        }
+        self.headers.retain(|_, h| h.height > height);
+        let accepted = committed
+            .results
+            .iter()
+            .filter(|r| matches!(r, chancery_types::ExecResult::Accepted))
+            .count();
+        info!(height, hash = %committed.hash.short(), records = ids.len(), accepted, "committed");
+        let _ = self.commits.send(CommitEvent {
+            height,
+            hash: committed.hash,
+            records: ids.into_iter().zip(committed.results).collect(),
+        });
+        self.follow_epochs(queue);
+        self.retry_deferred(queue);
     }
 }
 

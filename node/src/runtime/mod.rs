@@ -20,6 +20,7 @@
 //! synced write returned — so no vote leaves before its state is on disk.
 
 mod actions;
+mod epoch;
 mod proposal;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
@@ -76,9 +77,29 @@ pub struct CommitEvent {
 
 /// The runtime's state.
 pub struct Runtime<K: KvStore> {
-    replica: Replica,
-    me: usize,
+    /// The replica of the current validator set; `None` while this node is
+    /// not one of its validators (it follows the chain by block sync).
+    replica: Option<Replica>,
+    /// This node's index in the current set.
+    me: Option<usize>,
+    /// Size of the current set (consensus broadcasts go to its members).
     n: usize,
+    /// Peers the network knows (the current set, then validators about to join).
+    peer_count: usize,
+    /// The current validator set and the first height it certifies.
+    set: chancery_types::ValidatorSet,
+    epoch_start: u64,
+    /// What every replica of this node is built from.
+    params: epoch::Params,
+    /// Where validator-set changes reach the network.
+    peers: Option<watch::Sender<crate::p2p::peers::PeerSet>>,
+    /// Consensus frames received while the current set is ending, for the
+    /// next set's replica.
+    stash: VecDeque<Vec<u8>>,
+    /// When an observer last asked for blocks.
+    last_follow: u64,
+    /// The (current, scheduled) set hashes last sent to the network.
+    published: Option<(Hash, Option<Hash>)>,
     ledger: Arc<Ledger<K>>,
     mempool: Mempool,
     outbound: mpsc::Sender<Outbound>,
@@ -114,6 +135,9 @@ pub fn now_ms() -> u64 {
 /// Why the runtime could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
+    /// The validator set in the ledger cannot be turned into peers.
+    #[error("validator set: {0}")]
+    Peers(#[from] crate::p2p::peers::PeerError),
     /// The consensus configuration or stored state was refused.
     #[error("consensus: {0}")]
     Consensus(#[from] chancery_consensus::Error),
@@ -126,8 +150,11 @@ pub enum RuntimeError {
 }
 
 impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
-    /// Builds the runtime, restoring the replica from the ledger's stored
-    /// consensus state when there is one.
+    /// Builds the runtime. `config` gives the chain, this node's consensus
+    /// key, the window and the timeouts; the validator set (and whether
+    /// this node is in it) comes from the ledger: the set in force after
+    /// its tip. The replica is restored from the stored consensus state
+    /// when that state belongs to the same set.
     pub fn new(
         config: ReplicaConfig,
         ledger: Arc<Ledger<K>>,
@@ -135,22 +162,27 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         outbound: mpsc::Sender<Outbound>,
         limits: BlockLimits,
     ) -> Result<(Self, broadcast::Receiver<CommitEvent>), RuntimeError> {
-        let me = config.me as usize;
-        let n = config.validators.n();
-        let replica = match ledger.consensus_get(REPLICA_STATE_KEY)? {
+        let params = epoch::Params::from_config(&config);
+        let stored = match ledger.consensus_get(REPLICA_STATE_KEY)? {
             Some(bytes) => {
-                let state =
-                    PersistentState::from_canonical(&bytes).map_err(RuntimeError::CorruptState)?;
-                Replica::restore(config, state)?
+                Some(PersistentState::from_canonical(&bytes).map_err(RuntimeError::CorruptState)?)
             }
-            None => Replica::new(config)?,
+            None => None,
         };
         let (commits, commits_rx) = broadcast::channel(1024);
-        Ok((
-            Runtime {
-                replica,
-                me,
-                n,
+        let set = config.validators.clone();
+        let mut rt = Runtime {
+                replica: None,
+                me: None,
+                n: set.n(),
+                peer_count: set.n(),
+                set,
+                epoch_start: 0,
+                params,
+                peers: None,
+                stash: VecDeque::new(),
+                last_follow: 0,
+                published: None,
                 ledger,
                 mempool,
                 outbound,
@@ -164,9 +196,18 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
                 verified: HashSet::new(),
                 last_busy_height: 0,
                 inflight: BTreeMap::new(),
-            },
-            commits_rx,
-        ))
+        };
+        rt.enter_epoch(stored)?;
+        Ok((rt, commits_rx))
+    }
+
+    /// Sends validator-set changes to the network (the daemon's p2p task).
+    pub fn with_peer_updates(mut self, tx: watch::Sender<crate::p2p::peers::PeerSet>) -> Self {
+        if let Ok(peers) = self.peer_set() {
+            tx.send_replace(peers);
+        }
+        self.peers = Some(tx);
+        self
     }
 
     /// The sender of commit events, for subscribing later (the API).
@@ -203,7 +244,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
                 }
                 Some(frame) = inbound.recv() => self.on_frame(frame, &mut queue).await,
                 Some(cmd) = commands.recv() => self.on_command(cmd).await,
-                _ = sleep => self.fire_timers(&mut queue),
+                _ = sleep => self.fire_timers(&mut queue).await,
             }
         }
     }
@@ -211,8 +252,11 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     fn boot(&mut self, queue: &mut VecDeque<Action>) {
         // Blocks the ledger holds beyond what the replica delivered (the
         // ledger commits before the replica's next persist) go back in.
-        let delivered = self.replica.delivered();
         let tip = self.ledger.tip().height;
+        let Some(delivered) = self.replica.as_ref().map(|r| r.delivered()) else {
+            info!(tip, "runtime: started; not a validator of the current set, following the chain");
+            return;
+        };
         for h in delivered + 1..=tip {
             match (self.ledger.block(h), self.ledger.certificate(h)) {
                 (Ok(Some(block)), Ok(Some(certificate))) => {
@@ -229,7 +273,9 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     }
 
     fn input(&mut self, input: Input, queue: &mut VecDeque<Action>) {
-        queue.extend(self.replica.handle(now_ms(), input));
+        if let Some(r) = self.replica.as_mut() {
+            queue.extend(r.handle(now_ms(), input));
+        }
     }
 
     fn next_deadline(&self) -> u64 {
@@ -240,14 +286,19 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         match (timer, proposal) {
             (Some(a), Some(b)) => a.min(b),
             (Some(a), None) | (None, Some(a)) => a,
-            (None, None) => now_ms() + 1000,
+            (None, None) => now_ms() + epoch::FOLLOW_INTERVAL_MS,
         }
+        .min(if self.replica.is_none() {
+            self.last_follow + epoch::FOLLOW_INTERVAL_MS
+        } else {
+            u64::MAX
+        })
     }
 
     /// How long the primary waits before proposing at `height`: briefly
     /// when there is something to order or certify, else `idle_interval`.
     fn proposal_delay(&self, height: u64) -> Duration {
-        let lag = self.ledger.rules().execution_lag;
+        let lag = self.ledger.execution_lag();
         if !self.mempool.is_empty() || height <= self.last_busy_height + lag {
             self.limits.max_delay
         } else {
@@ -255,8 +306,12 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         }
     }
 
-    fn fire_timers(&mut self, queue: &mut VecDeque<Action>) {
+    async fn fire_timers(&mut self, queue: &mut VecDeque<Action>) {
         let now = now_ms();
+        if self.replica.is_none() && now >= self.last_follow + epoch::FOLLOW_INTERVAL_MS {
+            self.last_follow = now;
+            self.follow().await;
+        }
         while let Some((&(at, seq), _)) = self.timers.iter().next() {
             if at > now {
                 break;
@@ -304,7 +359,11 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             }
         };
         match frame {
-            Frame::Consensus(bytes) => self.input(Input::Bytes(bytes.into_vec()), queue),
+            Frame::Consensus(bytes) => {
+                let bytes = bytes.into_vec();
+                self.stash_if_ending(&bytes);
+                self.input(Input::Bytes(bytes), queue)
+            }
             Frame::Records(list) => {
                 let records: Vec<Vec<u8>> =
                     list.into_vec().into_iter().map(|b| b.into_vec()).collect();
@@ -318,6 +377,9 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
                 }
             }
             Frame::SyncRequest { from, to } => self.serve_sync(inbound.from, from, to).await,
+            Frame::SyncResponse(blocks) if self.replica.is_none() => {
+                self.commit_followed(blocks.into_vec(), queue);
+            }
             Frame::SyncResponse(blocks) => {
                 for synced in blocks.into_vec() {
                     self.input(

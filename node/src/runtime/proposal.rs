@@ -74,8 +74,8 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         let params = HeaderParams {
             view,
             timestamp: Timestamp(now_ms().max(self.parent_timestamp(&parent).0)),
-            proposer: self.me as u16,
-            validator_set_hash: self.replica.validators(height).hash(),
+            proposer: self.me.unwrap_or(0) as u16,
+            validator_set_hash: self.set.hash(),
         };
         let header = self
             .ledger
@@ -123,7 +123,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             && h.state_root == summary.state_root
             && h.record_count as usize == block.records.len()
             && h.records_root == records_root(&ids)
-            && h.validator_set_hash == self.replica.validators(h.height).hash()
+            && h.validator_set_hash == self.set.hash()
             && h.timestamp >= self.parent_timestamp(&h.parent);
         if valid {
             valid = self.signatures_ok(&block.records, &ids);
