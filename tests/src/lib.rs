@@ -51,8 +51,25 @@ impl TestNet {
     /// (`(from, to)` text replacements in every `node.toml`), and starts
     /// the validators listed in `running`.
     pub async fn start(n: usize, running: &[usize], tuning: &[(&str, &str)]) -> Result<Self> {
+        Self::start_with(n, running, tuning, |_| Ok(())).await
+    }
+
+    /// Like [`TestNet::start`], with `edit` applied to the genesis first
+    /// (e.g. to leave an agency's node out of the first validator set).
+    pub async fn start_with(
+        n: usize,
+        running: &[usize],
+        tuning: &[(&str, &str)],
+        edit: impl FnOnce(&mut Genesis) -> Result<()>,
+    ) -> Result<Self> {
         let dir = tempfile::tempdir()?;
-        let net = genesis::generate_on(dir.path(), n, Timestamp(now_ms()), &Ports::free(n)?)?;
+        let mut net = genesis::generate_on(dir.path(), n, Timestamp(now_ms()), &Ports::free(n)?)?;
+        edit(&mut net.genesis)?;
+        net.genesis.validate()?;
+        std::fs::write(
+            dir.path().join("genesis.json"),
+            net.genesis.to_json() + "\n",
+        )?;
         for i in 0..n {
             let path = net.node_config(i);
             let mut text = std::fs::read_to_string(&path)?;
