@@ -4,7 +4,9 @@
 //! ```text
 //!  genesis.json ─► in-memory Ledger (this process's own execution)
 //!  node ─StreamBlocks(1..=checkpoint)─► for each block:
-//!      certificate valid for the validator set? header names that set?
+//!      certificate valid for the validator set in force at that height
+//!      (genesis, then each governance change as this replay executes it)?
+//!      header names that set?
 //!      Ledger::commit: chain, height, parent, time, records root,
 //!                      every record signature, execution, and the
 //!                      header's log and state roots against our own
@@ -61,7 +63,7 @@ pub async fn audit(node: &str, genesis: &Path, as_json: bool) -> Result<bool> {
             .message()
             .await?
             .with_context(|| format!("the node's block stream ended at height {h}"))?;
-        match check_block(&ledger, &genesis, &chain, h, &item) {
+        match check_block(&ledger, &chain, h, &item) {
             Ok((n, r)) => {
                 records += n;
                 rejected += r;
@@ -115,7 +117,6 @@ pub async fn audit(node: &str, genesis: &Path, as_json: bool) -> Result<bool> {
 /// Checks and replays one block; returns (records, rejected) or the failed check.
 fn check_block(
     ledger: &Ledger<chancery_ledger::MemKv>,
-    genesis: &chancery_types::Genesis,
     chain: &chancery_types::ChainId,
     h: u64,
     item: &chancery_client::GetBlockResponse,
@@ -130,11 +131,18 @@ fn check_block(
             block.header.height
         ));
     }
-    // No on-chain validator changes yet: every header is certified by the genesis set.
-    if block.header.validator_set_hash != genesis.validators.hash() {
-        return Err("validator set: the header names a set other than the genesis set".into());
+    // The set in force at `h`, from genesis and the governance records this
+    // replay executed itself: nothing the node says is trusted.
+    let set = ledger
+        .validator_set_at(h)
+        .map_err(|e| format!("validator set: {e}"))?;
+    if block.header.validator_set_hash != set.hash() {
+        return Err(format!(
+            "validator set: the header names a set other than the one in force at height {h} ({} validators)",
+            set.n()
+        ));
     }
-    cert.verify_for(&block.header.hash(), &genesis.validators, chain)
+    cert.verify_for(&block.header.hash(), &set, chain)
         .map_err(|e| format!("certificate: {e}"))?;
     let claimed: Vec<ExecResult> = block.results.to_vec();
     block.results = Default::default();
