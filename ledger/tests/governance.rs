@@ -247,7 +247,7 @@ impl<K: KvStore> Chain<K> {
         approvals: Vec<Approval>,
     ) -> SignedRecord {
         let kind = RecordKind::Governance {
-            action,
+            action: Box::new(action),
             approvals: List::new(approvals).unwrap(),
         };
         self.rec(issuer, key_n, kind, subj)

@@ -73,7 +73,7 @@ fn governance(net: &TestNet, id: &str, action: GovAction) -> Result<SignedRecord
         &chain,
         id,
         RecordKind::Governance {
-            action,
+            action: Box::new(action),
             approvals: List::new(approvals)?,
         },
     )

@@ -41,7 +41,7 @@ fn proposal(
     let now = chancery_tests::now_ms();
     Ok(Record {
         kind: RecordKind::Governance {
-            action,
+            action: Box::new(action),
             approvals: List::new(approvals)?,
         },
         issuer: a.id.clone(),

@@ -61,8 +61,8 @@ pub enum RecordKind {
     /// A governance action with the approvals of the agencies that agreed
     /// to it (see [`crate::governance`]); `subject` is the proposal id.
     Governance {
-        /// The change.
-        action: GovAction,
+        /// The change (boxed: it can be large, records are many).
+        action: Box<GovAction>,
         /// Admin-key approvals, one per agency.
         approvals: Approvals,
     },
