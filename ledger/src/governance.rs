@@ -98,7 +98,12 @@ pub(crate) fn apply(
 
 /// Whether `approvals` are all valid, from distinct registered agencies,
 /// and at least the action's threshold.
-pub fn approved(rules: &Rules, record: &Record, action: &GovAction, approvals: &[Approval]) -> bool {
+pub fn approved(
+    rules: &Rules,
+    record: &Record,
+    action: &GovAction,
+    approvals: &[Approval],
+) -> bool {
     let mut agencies = BTreeSet::new();
     for a in approvals {
         let Some(agency) = rules.agencies.get(&a.agency) else {
@@ -119,7 +124,10 @@ pub fn approved(rules: &Rules, record: &Record, action: &GovAction, approvals: &
             return false;
         }
     }
-    let need = rules.governance.threshold(action).required(rules.agencies.len());
+    let need = rules
+        .governance
+        .threshold(action)
+        .required(rules.agencies.len());
     agencies.len() >= need
 }
 

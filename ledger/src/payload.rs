@@ -50,16 +50,19 @@ impl<K: KvStore> Ledger<K> {
         if let Some(StoredPayload::Erased { by, .. }) = self.payload(&commitment)? {
             return Err(LedgerError::PayloadErased { commitment, by });
         }
-        let payload = Bytes::new(payload.to_vec()).map_err(|_| LedgerError::PayloadTooLarge {
-            len: payload.len(),
-        })?;
+        let payload = Bytes::new(payload.to_vec())
+            .map_err(|_| LedgerError::PayloadTooLarge { len: payload.len() })?;
         let stored = StoredPayload::Held {
             owner: owner.clone(),
             salt,
             payload,
         };
         let mut b = Batch::new();
-        b.put(Column::Payloads, commitment.0.to_vec(), stored.to_canonical());
+        b.put(
+            Column::Payloads,
+            commitment.0.to_vec(),
+            stored.to_canonical(),
+        );
         self.kv.write(b)?;
         Ok(commitment)
     }

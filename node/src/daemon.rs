@@ -132,8 +132,12 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
     sets.extend(scheduled.map(|s| ("scheduled", s)));
     let id = identity(&config, &sets)?;
     match id.me {
-        Some(me) => info!(chain = %chain, agency = %current.validators()[me].agency, validator = me, "node: starting"),
-        None => warn!(chain = %chain, "node: starting; not a validator of the current set: following the chain"),
+        Some(me) => {
+            info!(chain = %chain, agency = %current.validators()[me].agency, validator = me, "node: starting")
+        }
+        None => {
+            warn!(chain = %chain, "node: starting; not a validator of the current set: following the chain")
+        }
     }
 
     // Bind the API first: a busy port is a start-up error, not a late one.

@@ -59,7 +59,9 @@ pub enum AdmitError {
     #[error("issuer agency `{0}` is not registered")]
     UnknownIssuer(AgencyId),
     /// The key is not one of the agency's keys valid at the record's time.
-    #[error("key {key_id} is not a key of `{agency}` that is valid at the record's timestamp and not revoked")]
+    #[error(
+        "key {key_id} is not a key of `{agency}` that is valid at the record's timestamp and not revoked"
+    )]
     KeyNotValid {
         /// The agency.
         agency: AgencyId,

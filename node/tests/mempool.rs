@@ -158,7 +158,10 @@ fn a_policy_refusal_names_the_agency_and_is_not_queued() {
         Err(e @ AdmitError::Policy { code, .. }) => {
             assert_eq!(*code, RejectCode::Denied);
             let msg = e.to_string();
-            assert!(msg.contains("`transport`") && msg.contains("DL-666"), "{msg}");
+            assert!(
+                msg.contains("`transport`") && msg.contains("DL-666"),
+                "{msg}"
+            );
         }
         other => panic!("expected a policy refusal, got {other:?}"),
     }

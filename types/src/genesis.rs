@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::bounded::{List, Text};
 use crate::crypto::keys::{KeyId, PublicKey};
 use crate::encoding::{Canonical, DecodeCtx, DecodeError};
-use crate::hash::Hash;
 use crate::governance::{GovAction, GovernanceRules};
+use crate::hash::Hash;
 use crate::ids::{AgencyId, ChainId, Label, Subject, Timestamp};
 use crate::limits;
 use crate::validator::{ValidatorSet, ValidatorSetError};
@@ -173,7 +173,9 @@ pub enum GenesisError {
     #[error("policy.max_body_bytes is {0}; it must be between 1 and {max}", max = limits::MAX_BODY)]
     BodyLimit(u32),
     /// A governance threshold that is not a fraction in (0, 1], or names no action.
-    #[error("governance threshold for `{0}` is invalid: it must be a known action with 0 < numerator ≤ denominator")]
+    #[error(
+        "governance threshold for `{0}` is invalid: it must be a known action with 0 < numerator ≤ denominator"
+    )]
     Threshold(String),
     /// The validator set is invalid.
     #[error("validator set: {0}")]

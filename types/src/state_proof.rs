@@ -39,10 +39,10 @@ use bincode::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 
 use crate::bounded::List;
-use crate::encoding::{Canonical, DecodeCtx};
-use crate::hash::Hash;
 use crate::crypto::keys::KeyId;
+use crate::encoding::{Canonical, DecodeCtx};
 use crate::genesis::IssuerKey;
+use crate::hash::Hash;
 use crate::ids::{AgencyId, Label, RecordId, Subject, Timestamp};
 use crate::validator::ValidatorSet;
 
@@ -74,7 +74,10 @@ pub fn access_key(issuer: &AgencyId, subject: &Subject) -> StateKey {
 
 /// The key of governance proposal `subject` (proposal ids are global).
 pub fn proposal_key(subject: &Subject) -> StateKey {
-    Hash::of_parts(&[b"chancery/v1/state/proposal\0", &subject.to_canonical_bytes()])
+    Hash::of_parts(&[
+        b"chancery/v1/state/proposal\0",
+        &subject.to_canonical_bytes(),
+    ])
 }
 
 /// The key of erasure `subject` made by `issuer`.

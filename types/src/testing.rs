@@ -303,7 +303,14 @@ pub fn permission() -> impl Strategy<Value = Permission> {
         list(text(), 2),
     )
         .prop_map(
-            |(agency, licence_classes, may_grant, may_log_access, denied_kinds, denied_subjects)| {
+            |(
+                agency,
+                licence_classes,
+                may_grant,
+                may_log_access,
+                denied_kinds,
+                denied_subjects,
+            )| {
                 Permission {
                     agency,
                     licence_classes,

@@ -115,7 +115,10 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         if let Some(r) = self.replica.as_mut()
             && r.last_height() != Some(from - 1)
         {
-            info!(last = from - 1, "runtime: validator set ends; the next one is scheduled");
+            info!(
+                last = from - 1,
+                "runtime: validator set ends; the next one is scheduled"
+            );
             r.end_epoch_at(from - 1);
         }
     }
@@ -147,7 +150,9 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
                 }
                 self.published = Some(key);
             }
-            Err(e) => warn!(error = %e, "runtime: a validator's network identity is invalid; peers unchanged"),
+            Err(e) => {
+                warn!(error = %e, "runtime: a validator's network identity is invalid; peers unchanged")
+            }
         }
     }
 
@@ -191,7 +196,12 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
 
     /// Keeps a consensus frame for the next set while this one is ending.
     pub(super) fn stash_if_ending(&mut self, bytes: &[u8]) {
-        if self.replica.as_ref().and_then(|r| r.last_height()).is_some() {
+        if self
+            .replica
+            .as_ref()
+            .and_then(|r| r.last_height())
+            .is_some()
+        {
             if self.stash.len() >= MAX_STASH {
                 self.stash.pop_front();
             }
@@ -211,7 +221,11 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
 
     /// Outside the set: commits the blocks that follow the tip, each
     /// certified by the set in force at its height.
-    pub(super) fn commit_followed(&mut self, blocks: Vec<SyncedBlock>, queue: &mut VecDeque<Action>) {
+    pub(super) fn commit_followed(
+        &mut self,
+        blocks: Vec<SyncedBlock>,
+        queue: &mut VecDeque<Action>,
+    ) {
         for SyncedBlock { block, certificate } in blocks {
             if self.replica.is_some() {
                 // Became a validator part-way: the replica takes the rest.
@@ -235,7 +249,10 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
                     .verify_for(&hash, &set, &self.params.chain_id)
                     .is_err()
             {
-                warn!(height, "runtime: followed block without a valid certificate; dropped");
+                warn!(
+                    height,
+                    "runtime: followed block without a valid certificate; dropped"
+                );
                 return;
             }
             match self.ledger.commit(&block, &certificate, &NothingVerified) {

@@ -172,30 +172,30 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         let (commits, commits_rx) = broadcast::channel(1024);
         let set = config.validators.clone();
         let mut rt = Runtime {
-                replica: None,
-                me: None,
-                n: set.n(),
-                peer_count: set.n(),
-                set,
-                epoch_start: 0,
-                params,
-                peers: None,
-                stash: VecDeque::new(),
-                last_follow: 0,
-                published: None,
-                ledger,
-                mempool,
-                outbound,
-                commits,
-                limits,
-                timers: BTreeMap::new(),
-                timer_seq: 0,
-                pending_proposal: None,
-                headers: HashMap::new(),
-                deferred: Vec::new(),
-                verified: HashSet::new(),
-                last_busy_height: 0,
-                inflight: BTreeMap::new(),
+            replica: None,
+            me: None,
+            n: set.n(),
+            peer_count: set.n(),
+            set,
+            epoch_start: 0,
+            params,
+            peers: None,
+            stash: VecDeque::new(),
+            last_follow: 0,
+            published: None,
+            ledger,
+            mempool,
+            outbound,
+            commits,
+            limits,
+            timers: BTreeMap::new(),
+            timer_seq: 0,
+            pending_proposal: None,
+            headers: HashMap::new(),
+            deferred: Vec::new(),
+            verified: HashSet::new(),
+            last_busy_height: 0,
+            inflight: BTreeMap::new(),
         };
         rt.enter_epoch(stored)?;
         Ok((rt, commits_rx))
@@ -254,7 +254,10 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         // ledger commits before the replica's next persist) go back in.
         let tip = self.ledger.tip().height;
         let Some(delivered) = self.replica.as_ref().map(|r| r.delivered()) else {
-            info!(tip, "runtime: started; not a validator of the current set, following the chain");
+            info!(
+                tip,
+                "runtime: started; not a validator of the current set, following the chain"
+            );
             return;
         };
         for h in delivered + 1..=tip {
