@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result};
 use chancery_client::Client;
-use chancery_types::{Canonical, ConsistencyBundle, Genesis, ProofBundle, RecordId};
+use chancery_types::{
+    Canonical, ConsistencyBundle, Genesis, KeySource, ProofBundle, Proven, ProvenKey, RecordId,
+};
 use serde_json::json;
 
 /// `chancery proof get ID -o FILE`: JSON unless the file ends in `.bin`.
@@ -84,52 +86,108 @@ pub async fn consistency(
 
 /// Verifies a consistency bundle; prints the report.
 pub fn verify_consistency(bundle: &ConsistencyBundle, genesis: &Genesis, as_json: bool) -> bool {
-    report(bundle.verify(genesis), as_json, |p| {
-        println!(
-            "VALID: the log at height {} ({} records) extends the log at height {} ({} records)",
-            p.new.0, p.new.1, p.old.0, p.old.1
-        );
-        println!("  both checkpoints certified by the genesis validators");
-    })
+    report(
+        bundle.verify(genesis),
+        as_json,
+        |_| Vec::new(),
+        |p| {
+            println!(
+                "VALID: the log at height {} ({} records) extends the log at height {} ({} records)",
+                p.new.0, p.new.1, p.old.0, p.old.1
+            );
+            println!(
+                "  validator set changes: {}; checkpoints certified by set #{} and set #{}",
+                p.validator_changes, p.old_set, p.new_set
+            );
+        },
+    )
+}
+
+/// What a verifier should tell its reader about the signing key: signed
+/// after its reported compromise, and its revocation.
+pub fn key_warnings(key: &ProvenKey) -> Vec<String> {
+    let time = crate::records::time;
+    let mut out = Vec::new();
+    if let Some(since) = key.compromised_since {
+        if key.signed_after_compromise {
+            out.push(format!(
+                "signed with key {} at or after it was reported compromised (since {})",
+                key.id,
+                time(since.0)
+            ));
+        } else {
+            out.push(format!(
+                "key {} was reported compromised since {}, after this record was signed",
+                key.id,
+                time(since.0)
+            ));
+        }
+    }
+    if let Some(at) = key.revoked_at {
+        out.push(format!("key {} was revoked at {}", key.id, time(at.0)));
+    }
+    out
 }
 
 /// `chancery proof verify`: `Ok(true)` when valid; the report is printed.
 pub fn verify(bundle: &ProofBundle, genesis: &Genesis, as_json: bool) -> bool {
-    report(bundle.verify(genesis), as_json, |p| {
-        let signers: Vec<&str> = p.signers.iter().map(|a| a.as_str()).collect();
-        println!("VALID: record {}", p.record);
-        println!("  issuer      {}", p.issuer);
-        println!("  kind        {}", p.kind);
-        println!("  height      {}", p.height);
-        println!("  committed   {}", crate::records::time(p.committed_at.0));
-        println!("  result      {}", json!(p.result));
-        println!(
-            "  certified   by the header at height {}",
-            p.certified_height
-        );
-        println!(
-            "  signed by   {} ({} of {})",
-            signers.join(", "),
-            signers.len(),
-            genesis.validators.n()
-        );
-        match &p.status {
-            Some((h, Some(st))) => println!("  status      {} (after height {h})", json!(st)),
-            Some((h, None)) => println!("  status      none (after height {h})"),
-            None => println!("  status      not in this bundle"),
-        }
-    })
+    report(
+        bundle.verify(genesis),
+        as_json,
+        |p: &Proven| key_warnings(&p.key),
+        |p| {
+            let signers: Vec<&str> = p.signers.iter().map(|a| a.as_str()).collect();
+            println!("VALID: record {}", p.record);
+            println!("  issuer      {}", p.issuer);
+            println!("  kind        {}", p.kind);
+            println!("  height      {}", p.height);
+            println!("  committed   {}", crate::records::time(p.committed_at.0));
+            println!("  result      {}", json!(p.result));
+            println!(
+                "  certified   by the header at height {}",
+                p.certified_height
+            );
+            println!(
+                "  validators  validator set changes: {}, record certified by set #{} of {} validators",
+                p.validator_changes, p.signed_by_set, p.set_size
+            );
+            println!(
+                "  signed by   {} ({} of {})",
+                signers.join(", "),
+                signers.len(),
+                p.set_size
+            );
+            let source = match p.key.source {
+                KeySource::Genesis => "registered in the genesis",
+                KeySource::Governance => "as governance left it, proven in the header's state",
+            };
+            println!("  key         {} ({source})", p.key.id);
+            for w in key_warnings(&p.key) {
+                println!("  WARNING     {w}");
+            }
+            match &p.status {
+                Some((h, Some(st))) => println!("  status      {} (after height {h})", json!(st)),
+                Some((h, None)) => println!("  status      none (after height {h})"),
+                None => println!("  status      not in this bundle"),
+            }
+        },
+    )
 }
 
 /// Prints a verification outcome, as JSON or as text (`valid` prints what
-/// was proven); returns whether it was valid.
+/// was proven; `warnings` are what a valid bundle should still flag);
+/// returns whether it was valid.
 fn report<P: serde::Serialize>(
     outcome: Result<P, chancery_types::BundleError>,
     as_json: bool,
+    warnings: impl FnOnce(&P) -> Vec<String>,
     valid: impl FnOnce(&P),
 ) -> bool {
     match outcome {
-        Ok(p) if as_json => println!("{}", json!({ "valid": true, "proven": p })),
+        Ok(p) if as_json => println!(
+            "{}",
+            json!({ "valid": true, "warnings": warnings(&p), "proven": p })
+        ),
         Ok(p) => valid(&p),
         Err(e) if as_json => {
             println!("{}", json!({ "valid": false, "error": e.to_string() }));

@@ -26,6 +26,9 @@ pub const STATE_POLICY: u8 = b'p';
 pub const STATE_RULES: u8 = b'r';
 /// State: `v ‖ first height` → canonical `ValidatorSet` (each scheduled change).
 pub const STATE_VALSET: u8 = b'v';
+/// State: `V ‖ first height` → canonical `StoredSetChange`: the schedule of
+/// that change and its proof in the state after the block that carried it.
+pub const STATE_VALPROOF: u8 = b'V';
 
 /// Index: `r ‖ record id` → [`RecordLoc`] (first occurrence).
 pub const IDX_RECORD: u8 = b'r';

@@ -7,6 +7,7 @@ use bincode::{Decode, Encode};
 use chancery_types::bounded::List;
 use chancery_types::encoding::DecodeCtx;
 use chancery_types::log_proof::{empty_root, entry_hash, records_root};
+use chancery_types::state_proof::{StateProof, Status, ValidatorSchedule, validators_key};
 use chancery_types::{
     Block, BlockHeader, Canonical, ChainId, CommitCertificate, ExecResult, Genesis, Hash, LogEntry,
     RecordId, Timestamp, ValidatorSet, limits,
@@ -30,6 +31,19 @@ pub const EXTRA_STATE_VERSIONS: u64 = 8;
 pub(crate) struct StoredResults(pub List<ExecResult, { limits::MAX_BLOCK_RECORDS }>);
 
 impl Canonical for StoredResults {}
+
+/// A validator-set change as bundles need it: the schedule and its proof
+/// under `validators_key()` in the state after executing the block that
+/// carried the change — the state header `from_height − 1` commits to.
+/// State trees are not kept that long, so the proof is stored at commit.
+#[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
+#[bincode(decode_context = "DecodeCtx")]
+pub(crate) struct StoredSetChange {
+    pub schedule: ValidatorSchedule,
+    pub proof: StateProof,
+}
+
+impl Canonical for StoredSetChange {}
 
 /// The committed tip.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -477,6 +491,11 @@ impl<K: KvStore> Ledger<K> {
             }
         }
         let new_smt = smt.with(entries);
+        if let Some(next) = &out.rules
+            && next.validators_from > rules.validators_from
+        {
+            set_change_proof(&new_smt, next.validators_from, &mut batch);
+        }
         let summary = ExecSummary {
             height: h.height,
             log_root: frontier.root(),
@@ -674,6 +693,26 @@ fn due_expiries<K: KvStore>(kv: &K, after: Timestamp, now: Timestamp) -> Result<
             })
         })
         .collect()
+}
+
+/// Stores the proof of the validator schedule applying from `from` in
+/// `tree` (the state after the block that scheduled it). Execution always
+/// writes that schedule; if it is somehow absent nothing is stored, and
+/// bundles resting on that change report it missing.
+fn set_change_proof(tree: &Smt, from: u64, batch: &mut Batch) {
+    let (value, proof) = tree.prove(&validators_key());
+    let schedule = match value.as_deref().map(Status::from_canonical) {
+        Some(Ok(Status::Validators(s))) if s.from_height == from => s,
+        _ => {
+            tracing::warn!(from, "no validator schedule in the state to prove");
+            return;
+        }
+    };
+    batch.put(
+        Column::State,
+        keys::tagged(keys::STATE_VALPROOF, &from.to_be_bytes()),
+        StoredSetChange { schedule, proof }.to_canonical(),
+    );
 }
 
 /// Rebuilds the state tree from the stored statuses.

@@ -2,10 +2,14 @@
 //! entries, proofs, statuses, consensus state.
 
 use chancery_types::bundle::{
-    BUNDLE_VERSION, Checkpoint, ConsistencyBundle, ProofBundle, StatusAt,
+    BUNDLE_VERSION, Checkpoint, ConsistencyBundle, KeyAt, ProofBundle, SetChange, StatusAt,
+    ValidatorChain,
 };
 use chancery_types::log_proof::{ConsistencyProof, InclusionProof, LogHead};
-use chancery_types::state_proof::{StateKey, StateProof, Status, record_state_key};
+use chancery_types::state_proof::{
+    StateKey, StateProof, Status, ValidatorSchedule, issuer_key_key, record_state_key,
+    validators_key,
+};
 use chancery_types::{
     Block, BlockHeader, Canonical, CommitCertificate, ExecResult, Hash, LogEntry, RecordId,
     SignedRecord, Timestamp,
@@ -14,7 +18,7 @@ use chancery_types::{
 use crate::error::{LedgerError, Result, decode_err, missing};
 use crate::keys::{self, BlockMeta, RecordLoc};
 use crate::kv::{Batch, Column, KvStore};
-use crate::ledger::{Ledger, StoreNodes, StoredResults};
+use crate::ledger::{Ledger, StoreNodes, StoredResults, StoredSetChange};
 use crate::log;
 
 /// What [`Ledger::proof_bundle`] found.
@@ -279,6 +283,19 @@ impl<K: KvStore> Ledger<K> {
                 certified_at: view.height + self.execution_lag(),
             });
         };
+        // The key's status, when governance registered or changed it; it
+        // must be proven against the header's state, which this node holds
+        // again once `execution_lag` blocks were committed since it opened.
+        let issuer_key = match self.issuer_key_at(&view.record.record.key_id, header.exec_height) {
+            Ok(k) => k,
+            Err(LedgerError::StateVersionUnavailable { oldest, .. }) => {
+                return Ok(BundleLookup::Pending {
+                    height: view.height,
+                    certified_at: oldest + self.execution_lag(),
+                });
+            }
+            Err(e) => return Err(e),
+        };
         // The subject's status in the state the header commits to, while
         // this node still holds that version of the state tree.
         let key = record_state_key(&view.record.record);
@@ -296,6 +313,7 @@ impl<K: KvStore> Ledger<K> {
             Err(LedgerError::StateVersionUnavailable { .. }) => None,
             Err(e) => return Err(e),
         };
+        let validator_chain = self.validator_chain(header.height)?;
         Ok(BundleLookup::Ready(Box::new(ProofBundle {
             version: BUNDLE_VERSION,
             chain_id: self.chain_id(),
@@ -304,8 +322,104 @@ impl<K: KvStore> Ledger<K> {
             inclusion: proof.proof,
             header,
             certificate,
+            validator_chain,
+            issuer_key,
             status,
         })))
+    }
+
+    /// The status of issuer key `key_id` and its proof against the state
+    /// root of executed height `exec_height`, if governance registered or
+    /// changed the key (`None`: as in genesis). Fails with
+    /// `StateVersionUnavailable` if the key has a status but that version
+    /// of the state is no longer (or not yet) held.
+    pub fn issuer_key_at(
+        &self,
+        key_id: &chancery_types::KeyId,
+        exec_height: u64,
+    ) -> Result<Option<KeyAt>> {
+        let key = issuer_key_key(key_id);
+        // Statuses of keys are never removed: without one now, it never had one.
+        if self.status(&key)?.is_none() {
+            return Ok(None);
+        }
+        let p = self.status_proof(&key, exec_height)?;
+        let Some(bytes) = p.value else {
+            return Ok(None);
+        };
+        match Status::from_canonical(&bytes).map_err(decode_err("key status"))? {
+            Status::IssuerKey(status) => Ok(Some(KeyAt {
+                status,
+                proof: p.proof,
+            })),
+            _ => Err(missing(
+                "key status",
+                format!("the status under key {key_id} is not an issuer key's"),
+            )),
+        }
+    }
+
+    /// Every validator-set change in force by `height` (first height at or
+    /// below it), oldest first, as bundles carry them: header
+    /// `from_height − 1`, its certificate, the schedule and its proof.
+    pub fn validator_chain(&self, height: u64) -> Result<ValidatorChain> {
+        let mut steps = Vec::new();
+        for (from, set) in self.validator_changes()? {
+            if from > height {
+                break;
+            }
+            let at = from
+                .checked_sub(1)
+                .ok_or_else(|| missing("validator set change", "scheduled from height 0"))?;
+            let (Some(header), Some(certificate)) = (self.header(at)?, self.certificate(at)?)
+            else {
+                return Err(missing(
+                    "validator set change",
+                    format!("no certified header at height {at}"),
+                ));
+            };
+            let (schedule, proof) = self.set_change_proof(from, header.exec_height)?;
+            if schedule.set != set {
+                return Err(missing(
+                    "validator set change",
+                    format!("the proven set from height {from} differs from the stored one"),
+                ));
+            }
+            steps.push(SetChange {
+                header,
+                certificate,
+                schedule,
+                proof,
+            });
+        }
+        ValidatorChain::new(steps).map_err(|e| missing("validator chain", e.to_string()))
+    }
+
+    /// The schedule of the change applying from `from` and its proof in
+    /// the state after executed height `exec_height`: stored at commit, or
+    /// (for changes committed before the proof was stored) from a state
+    /// tree still held.
+    fn set_change_proof(
+        &self,
+        from: u64,
+        exec_height: u64,
+    ) -> Result<(ValidatorSchedule, StateProof)> {
+        let stored = self.kv.get(
+            Column::State,
+            &keys::tagged(keys::STATE_VALPROOF, &from.to_be_bytes()),
+        )?;
+        if let Some(v) = stored {
+            let s = StoredSetChange::from_canonical(&v).map_err(decode_err("set change"))?;
+            return Ok((s.schedule, s.proof));
+        }
+        let p = self.status_proof(&validators_key(), exec_height)?;
+        match p.value.as_deref().map(Status::from_canonical) {
+            Some(Ok(Status::Validators(s))) if s.from_height == from => Ok((s, p.proof)),
+            _ => Err(missing(
+                "validator set change",
+                format!("no proof of the set applying from height {from}"),
+            )),
+        }
     }
 
     /// A consistency bundle between the certified headers at heights
@@ -324,11 +438,13 @@ impl<K: KvStore> Ledger<K> {
             return Ok(None);
         };
         let proof = self.consistency_proof(o.header.log_size, n.header.log_size)?;
+        let validator_chain = self.validator_chain(old.max(new))?;
         Ok(Some(ConsistencyBundle {
             version: BUNDLE_VERSION,
             chain_id: self.chain_id(),
             old: o,
             new: n,
+            validator_chain,
             proof,
         }))
     }

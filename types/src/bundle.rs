@@ -2,35 +2,52 @@
 //! trusting nothing but the genesis file.
 //!
 //! ```text
-//!  genesis ─chain_id()─► ChainId ─┐          genesis.validators
-//!                                 ▼                   │
-//!  certificate ──verify_for(header.hash())────────────┘   (1) quorum signed the header
-//!  header.log_root, header.log_size                       (2) the header fixes the log
-//!  inclusion.verify(entry_hash(entry), head)              (3) the entry is in that log
-//!  entry.record == record.id()                            (4) the entry names this record
-//!  record.verify(issuer key from genesis)                 (5) the issuer signed it
-//!  status.proof.verify(header.state_root, key, status)    (6) the subject's status then
+//!  genesis ─chain_id()─► ChainId
+//!  genesis.validators = set #0
+//!  validator_chain[k−1]: header certified by set #(k−1),     (1) the validator sets, from
+//!      its state root holds Status::Validators(set #k)          genesis to the header's
+//!  certificate ──verify_for(header.hash())── the set in      (2) a quorum signed the header
+//!      force at header.height
+//!  header.log_root, header.log_size                          (3) the header fixes the log
+//!  inclusion.verify(entry_hash(entry), head)                 (4) the entry is in that log
+//!  entry.record == record.id()                               (5) the entry names this record
+//!  issuer_key.proof.verify(header.state_root, key status)    (6) the key as governance left it
+//!  record.verify(that key, or the genesis key)               (7) the issuer signed it
+//!  status.proof.verify(header.state_root, key, status)       (8) the subject's status then
 //! ```
 //!
 //! The checks run in this order and the first failure is reported as a
-//! [`BundleError`] naming the check. Validator-set changes are not on the
-//! chain yet, so the header must be certified by the genesis set.
+//! [`BundleError`] naming the check (and, in the validator chain, the
+//! step). Proof, checkpoint and consistency bundles share one walk of the
+//! validator chain, [`ValidatorEpochs::walk`].
 
 use bincode::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 
 use crate::block::{BlockHeader, ExecResult, LogEntry};
+use crate::bounded::List;
 use crate::cert::{CertificateError, CommitCertificate};
+use crate::crypto::keys::{KeyId, PublicKey};
 use crate::crypto::signature::SignatureError;
 use crate::encoding::{Canonical, DecodeCtx};
 use crate::genesis::Genesis;
+use crate::hash::Hash;
 use crate::ids::{AgencyId, ChainId, RecordId, Timestamp};
+use crate::limits;
 use crate::log_proof::{InclusionProof, LogHead, LogProofError, entry_hash};
 use crate::record::SignedRecord;
-use crate::state_proof::{StateProof, StateProofError, Status, record_state_key};
+use crate::state_proof::{
+    KeyStatus, StateProof, StateProofError, Status, ValidatorSchedule, issuer_key_key,
+    record_state_key, validators_key,
+};
+use crate::validator::ValidatorSet;
 
 /// Version of the bundle format; bumped on any incompatible change.
-pub const BUNDLE_VERSION: u16 = 1;
+/// Version 2 added the validator chain and the issuer key's status.
+pub const BUNDLE_VERSION: u16 = 2;
+
+/// The validator-set changes a bundle carries, oldest first.
+pub type ValidatorChain = List<SetChange, { limits::MAX_SET_CHANGES }>;
 
 /// A self-contained proof that a record was committed, and with what result.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
@@ -50,6 +67,15 @@ pub struct ProofBundle {
     pub header: BlockHeader,
     /// The header's commit certificate.
     pub certificate: CommitCertificate,
+    /// Every validator-set change from genesis up to the one in force at
+    /// `header.height`, oldest first (empty while the genesis set is).
+    #[serde(default)]
+    pub validator_chain: ValidatorChain,
+    /// The status of the record's issuer key in the state the header
+    /// commits to, when governance registered or changed the key; `None`
+    /// when the key is as registered in the genesis.
+    #[serde(default)]
+    pub issuer_key: Option<KeyAt>,
     /// The status of the record's subject in the state the header commits
     /// to (after executing `header.exec_height`), when the node still held
     /// that state.
@@ -57,6 +83,39 @@ pub struct ProofBundle {
 }
 
 impl Canonical for ProofBundle {}
+
+/// One validator-set change: the last header certified by the outgoing
+/// set, and the proof that its state holds the incoming one.
+///
+/// A change accepted in block `h` applies from height
+/// `H = h + execution_lag + 1`; header `H − 1` is the last one the
+/// outgoing set certifies, and its state root (the state after executing
+/// `h`) holds the schedule under [`validators_key`].
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[bincode(decode_context = "DecodeCtx")]
+pub struct SetChange {
+    /// The header at height `schedule.from_height − 1`.
+    pub header: BlockHeader,
+    /// Its commit certificate, by the outgoing set.
+    pub certificate: CommitCertificate,
+    /// The incoming set and the first height it certifies.
+    pub schedule: ValidatorSchedule,
+    /// Membership proof of `Status::Validators(schedule)` under
+    /// [`validators_key`] against `header.state_root`.
+    pub proof: StateProof,
+}
+
+/// An issuer key's status, with its state proof.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
+#[bincode(decode_context = "DecodeCtx")]
+pub struct KeyAt {
+    /// The key as governance left it.
+    pub status: KeyStatus,
+    /// Membership proof of `Status::IssuerKey(status)` under
+    /// [`issuer_key_key`] of the record's key id, against the bundle
+    /// header's `state_root`.
+    pub proof: StateProof,
+}
 
 /// A subject's status at an executed height, with its state proof.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
@@ -89,8 +148,107 @@ pub struct Proven {
     pub certified_height: u64,
     /// Agencies whose validators signed that header.
     pub signers: Vec<AgencyId>,
+    /// Validator-set changes walked (the length of the validator chain).
+    pub validator_changes: usize,
+    /// Which set certified the header: 0 for the genesis set, `k` for the
+    /// set scheduled by the `k`-th change.
+    pub signed_by_set: usize,
+    /// Number of validators in that set.
+    pub set_size: usize,
+    /// The key that signed the record and what governance recorded about it.
+    pub key: ProvenKey,
     /// The subject's status at an executed height, when the bundle has one.
     pub status: Option<(u64, Option<Status>)>,
+}
+
+/// Where a record's signing key was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum KeySource {
+    /// In the genesis, and governance never changed it.
+    Genesis,
+    /// In the header's state: registered or changed by governance.
+    Governance,
+}
+
+/// The record's signing key, as the bundle proves it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ProvenKey {
+    /// The key id.
+    pub id: KeyId,
+    /// Where it was found.
+    pub source: KeySource,
+    /// Block time from which governance revoked it, if it did.
+    pub revoked_at: Option<Timestamp>,
+    /// Reported compromise time, if any.
+    pub compromised_since: Option<Timestamp>,
+    /// The record is timestamped at or after `compromised_since`: it was
+    /// accepted, but signed when the key was reported compromised.
+    pub signed_after_compromise: bool,
+}
+
+/// Why a header is not certified by the validator set in force at its height.
+#[derive(Debug, thiserror::Error)]
+pub enum HeaderError {
+    /// The header is for another chain.
+    #[error("header: header is for chain {0}")]
+    Chain(ChainId),
+    /// The header names another validator set than the one in force.
+    #[error(
+        "header: names validator set {found}, but set #{epoch} (hash {expected}) certifies height {height}"
+    )]
+    ValidatorSet {
+        /// The header's height.
+        height: u64,
+        /// Number of the set in force.
+        epoch: usize,
+        /// The header's `validator_set_hash`.
+        found: Hash,
+        /// Hash of the set in force.
+        expected: Hash,
+    },
+    /// The certificate does not certify the header.
+    #[error("certificate: {0}")]
+    Certificate(#[from] CertificateError),
+    /// The certificate is for another height than the header.
+    #[error("certificate: vote is for height {vote}, header is height {header}")]
+    Height {
+        /// Height in the vote.
+        vote: u64,
+        /// Height of the header.
+        header: u64,
+    },
+}
+
+/// Why one step of a validator chain does not hold.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    /// The step's header is not certified by the outgoing set.
+    #[error(transparent)]
+    Header(#[from] HeaderError),
+    /// The schedule does not apply right after the step's header.
+    #[error(
+        "schedule: applies from height {from}, the header is height {header}; it must be {header} + 1"
+    )]
+    FromHeight {
+        /// The schedule's `from_height`.
+        from: u64,
+        /// The step's header height.
+        header: u64,
+    },
+    /// The change does not come after the previous one.
+    #[error(
+        "schedule: applies from height {from}, not after the previous change (from height {previous})"
+    )]
+    Order {
+        /// The schedule's `from_height`.
+        from: u64,
+        /// The previous change's `from_height` (0 for the genesis set).
+        previous: u64,
+    },
+    /// The state proof does not show the schedule in the header's state.
+    #[error("proof: {0}")]
+    Proof(StateProofError),
 }
 
 /// The first check a bundle failed.
@@ -107,23 +265,17 @@ pub enum BundleError {
         /// Chain of the genesis.
         genesis: ChainId,
     },
-    /// The header is for another chain.
-    #[error("header: header is for chain {0}")]
-    HeaderChain(ChainId),
-    /// The header names a validator set other than the genesis set.
-    #[error("header: certified by a validator set other than the genesis set")]
-    ValidatorSet,
-    /// The certificate does not certify the header.
-    #[error("certificate: {0}")]
-    Certificate(#[from] CertificateError),
-    /// The certificate is for another height than the header.
-    #[error("certificate: vote is for height {vote}, header is height {header}")]
-    CertificateHeight {
-        /// Height in the vote.
-        vote: u64,
-        /// Height of the header.
-        header: u64,
+    /// A validator-set change does not hold; `step` counts from 1.
+    #[error("validator chain step {step}: {error}")]
+    ValidatorChain {
+        /// The failing step (1 = the first change).
+        step: usize,
+        /// What failed.
+        error: StepError,
     },
+    /// The bundle's (or a checkpoint's) header is not certified.
+    #[error(transparent)]
+    Header(#[from] HeaderError),
     /// The inclusion proof is for another log size than the header's.
     #[error("inclusion: proof is for log size {proof}, the header's log has {header} entries")]
     LogSize {
@@ -146,12 +298,35 @@ pub enum BundleError {
         /// Id of the bundled record.
         record: RecordId,
     },
+    /// The key status proof does not lead to the header's state root.
+    #[error("key: status proof: {0}")]
+    KeyProof(StateProofError),
+    /// The key status belongs to another agency than the record's issuer.
+    #[error("key: key belongs to agency `{owner}`, the record's issuer is `{issuer}`")]
+    KeyAgency {
+        /// The agency in the key status.
+        owner: AgencyId,
+        /// The record's issuer.
+        issuer: AgencyId,
+    },
+    /// The key status is for another key than the record names.
+    #[error("key: status is for key {status}, the record names key {record}")]
+    KeyId {
+        /// Id of the key in the status.
+        status: KeyId,
+        /// Key id in the record.
+        record: KeyId,
+    },
     /// The issuer is not an agency of the genesis.
-    #[error("record: issuer `{0}` is not an agency in the genesis")]
+    #[error(
+        "record: issuer `{0}` is not an agency in the genesis (and the bundle has no key status)"
+    )]
     UnknownIssuer(AgencyId),
     /// The record names a key its issuer does not have.
-    #[error("record: key {0} is not an issuer key of the agency in the genesis")]
-    UnknownKey(crate::crypto::keys::KeyId),
+    #[error(
+        "record: key {0} is not an issuer key of the agency in the genesis (and the bundle has no key status)"
+    )]
+    UnknownKey(KeyId),
     /// The record's signature does not verify.
     #[error("record: signature invalid: {0}")]
     Signature(SignatureError),
@@ -168,12 +343,92 @@ pub enum BundleError {
     Status(#[from] StateProofError),
 }
 
+/// The validator sets a validator chain proves: set #0 is the genesis
+/// set, set #k the one the `k`-th change scheduled, each certifying from
+/// its first height until the next set's.
+#[derive(Clone, Debug)]
+pub struct ValidatorEpochs<'a> {
+    genesis: &'a ValidatorSet,
+    /// `(first height, set)` of each change, oldest first.
+    changes: Vec<(u64, &'a ValidatorSet)>,
+}
+
+impl<'a> ValidatorEpochs<'a> {
+    /// Walks `steps` from `genesis.validators`. For step `k` (from 1), with
+    /// `S` the set before it: its header is for `chain`, names `S` and is
+    /// certified by `S` at its height; its schedule applies from the
+    /// header's height + 1, after the previous change; and its proof shows
+    /// `Status::Validators(schedule)` under [`validators_key`] in the
+    /// header's state. The schedule's set is then set #k.
+    pub fn walk(
+        genesis: &'a Genesis,
+        chain: &ChainId,
+        steps: &'a [SetChange],
+    ) -> Result<Self, BundleError> {
+        let mut epochs = ValidatorEpochs {
+            genesis: &genesis.validators,
+            changes: Vec::with_capacity(steps.len()),
+        };
+        let key = validators_key();
+        for (i, step) in steps.iter().enumerate() {
+            let fail = |error| BundleError::ValidatorChain { step: i + 1, error };
+            let (previous, current) = epochs.latest();
+            certified(&step.header, &step.certificate, current, i, chain)
+                .map_err(|e| fail(StepError::Header(e)))?;
+            let from = step.schedule.from_height;
+            if Some(from) != step.header.height.checked_add(1) {
+                return Err(fail(StepError::FromHeight {
+                    from,
+                    header: step.header.height,
+                }));
+            }
+            if from <= previous {
+                return Err(fail(StepError::Order { from, previous }));
+            }
+            let value = Status::Validators(step.schedule.clone()).to_canonical();
+            step.proof
+                .verify(&step.header.state_root, &key, Some(&value))
+                .map_err(|e| fail(StepError::Proof(e)))?;
+            epochs.changes.push((from, &step.schedule.set));
+        }
+        Ok(epochs)
+    }
+
+    /// The latest set walked and its first height (0 for the genesis set).
+    fn latest(&self) -> (u64, &'a ValidatorSet) {
+        self.changes
+            .last()
+            .map_or((0, self.genesis), |&(from, set)| (from, set))
+    }
+
+    /// The set that certifies height `height` — the last one whose first
+    /// height is at or below it — and its number. A change whose first
+    /// height is above `height` is not applied.
+    pub fn at(&self, height: u64) -> (usize, &'a ValidatorSet) {
+        let mut found = (0, self.genesis);
+        for (i, &(from, set)) in self.changes.iter().enumerate() {
+            if from > height {
+                break;
+            }
+            found = (i + 1, set);
+        }
+        found
+    }
+
+    /// Number of changes walked.
+    pub fn changes(&self) -> usize {
+        self.changes.len()
+    }
+}
+
 impl ProofBundle {
     /// Runs every check against `genesis`; see the module docs for the order.
     pub fn verify(&self, genesis: &Genesis) -> Result<Proven, BundleError> {
         let chain = version_and_chain(self.version, self.chain_id, genesis)?;
+        let epochs = ValidatorEpochs::walk(genesis, &chain, &self.validator_chain)?;
         let header = &self.header;
-        certified(header, &self.certificate, genesis, &chain)?;
+        let (epoch, set) = epochs.at(header.height);
+        certified(header, &self.certificate, set, epoch, &chain)?;
         if self.inclusion.tree_size != header.log_size {
             return Err(BundleError::LogSize {
                 proof: self.inclusion.tree_size,
@@ -193,16 +448,9 @@ impl ProofBundle {
             });
         }
         let record = &self.record.record;
-        let agency = genesis
-            .agency(&record.issuer)
-            .ok_or_else(|| BundleError::UnknownIssuer(record.issuer.clone()))?;
-        let key = agency
-            .issuer_keys
-            .iter()
-            .find(|k| k.key_id() == record.key_id)
-            .ok_or(BundleError::UnknownKey(record.key_id))?;
+        let (public, key) = self.signing_key(genesis)?;
         self.record
-            .verify(&key.public, &chain)
+            .verify(public, &chain)
             .map_err(BundleError::Signature)?;
         let status = match &self.status {
             None => None,
@@ -226,7 +474,7 @@ impl ProofBundle {
             .certificate
             .signatures
             .iter()
-            .filter_map(|s| genesis.validators.get(s.validator as usize))
+            .filter_map(|s| set.get(s.validator as usize))
             .map(|v| v.agency.clone())
             .collect();
         Ok(Proven {
@@ -238,8 +486,75 @@ impl ProofBundle {
             result: self.entry.result,
             certified_height: header.height,
             signers,
+            validator_changes: epochs.changes(),
+            signed_by_set: epoch,
+            set_size: set.n(),
+            key,
             status,
         })
+    }
+
+    /// The **key** check, and the key lookup of the **record** check: the
+    /// key status proven against the header's state when the bundle has
+    /// one, else the issuer's key in the genesis.
+    fn signing_key<'a>(
+        &'a self,
+        genesis: &'a Genesis,
+    ) -> Result<(&'a PublicKey, ProvenKey), BundleError> {
+        let record = &self.record.record;
+        match &self.issuer_key {
+            Some(at) => {
+                let st = &at.status;
+                let value = Status::IssuerKey(st.clone()).to_canonical();
+                at.proof
+                    .verify(
+                        &self.header.state_root,
+                        &issuer_key_key(&record.key_id),
+                        Some(&value),
+                    )
+                    .map_err(BundleError::KeyProof)?;
+                if st.agency != record.issuer {
+                    return Err(BundleError::KeyAgency {
+                        owner: st.agency.clone(),
+                        issuer: record.issuer.clone(),
+                    });
+                }
+                if st.key.key_id() != record.key_id {
+                    return Err(BundleError::KeyId {
+                        status: st.key.key_id(),
+                        record: record.key_id,
+                    });
+                }
+                let key = ProvenKey {
+                    id: record.key_id,
+                    source: KeySource::Governance,
+                    revoked_at: st.revoked_at,
+                    compromised_since: st.compromised_since,
+                    signed_after_compromise: st
+                        .compromised_since
+                        .is_some_and(|since| record.timestamp >= since),
+                };
+                Ok((&st.key.public, key))
+            }
+            None => {
+                let agency = genesis
+                    .agency(&record.issuer)
+                    .ok_or_else(|| BundleError::UnknownIssuer(record.issuer.clone()))?;
+                let key = agency
+                    .issuer_keys
+                    .iter()
+                    .find(|k| k.key_id() == record.key_id)
+                    .ok_or(BundleError::UnknownKey(record.key_id))?;
+                let proven = ProvenKey {
+                    id: record.key_id,
+                    source: KeySource::Genesis,
+                    revoked_at: None,
+                    compromised_since: None,
+                    signed_after_compromise: false,
+                };
+                Ok((&key.public, proven))
+            }
+        }
     }
 }
 
@@ -254,13 +569,29 @@ pub struct Checkpoint {
 }
 
 impl Checkpoint {
-    /// Checks the header is for `genesis`'s chain and certified by its validators.
-    pub fn verify(&self, genesis: &Genesis) -> Result<(), BundleError> {
-        self.verify_on(genesis, &genesis.chain_id())
+    /// Checks the header is for `genesis`'s chain and certified by the
+    /// validator set in force at its height, as `validator_chain` (the
+    /// changes from genesis on, oldest first; changes after the header's
+    /// height may follow and are not applied) proves it. Returns the
+    /// number of that set (0: the genesis set).
+    pub fn verify(
+        &self,
+        genesis: &Genesis,
+        validator_chain: &[SetChange],
+    ) -> Result<usize, BundleError> {
+        let chain = genesis.chain_id();
+        let epochs = ValidatorEpochs::walk(genesis, &chain, validator_chain)?;
+        self.verify_in(&epochs, &chain)
     }
 
-    fn verify_on(&self, genesis: &Genesis, chain: &ChainId) -> Result<(), BundleError> {
-        certified(&self.header, &self.certificate, genesis, chain)
+    fn verify_in(
+        &self,
+        epochs: &ValidatorEpochs<'_>,
+        chain: &ChainId,
+    ) -> Result<usize, BundleError> {
+        let (epoch, set) = epochs.at(self.header.height);
+        certified(&self.header, &self.certificate, set, epoch, chain)?;
+        Ok(epoch)
     }
 }
 
@@ -284,24 +615,30 @@ fn version_and_chain(
     Ok(chain)
 }
 
-/// Checks that `header` is for `genesis`'s chain, names the genesis
-/// validator set, and is certified by `certificate` at its height.
+/// Checks that `header` is for `chain`, names `set` (set number `epoch`)
+/// and is certified by `certificate` under it at its height.
 fn certified(
     header: &BlockHeader,
     certificate: &CommitCertificate,
-    genesis: &Genesis,
+    set: &ValidatorSet,
+    epoch: usize,
     chain: &ChainId,
-) -> Result<(), BundleError> {
+) -> Result<(), HeaderError> {
     if header.chain_id != *chain {
-        return Err(BundleError::HeaderChain(header.chain_id));
+        return Err(HeaderError::Chain(header.chain_id));
     }
-    // No on-chain validator changes yet: every header is certified by the genesis set.
-    if header.validator_set_hash != genesis.validators.hash() {
-        return Err(BundleError::ValidatorSet);
+    let expected = set.hash();
+    if header.validator_set_hash != expected {
+        return Err(HeaderError::ValidatorSet {
+            height: header.height,
+            epoch,
+            found: header.validator_set_hash,
+            expected,
+        });
     }
-    certificate.verify_for(&header.hash(), &genesis.validators, chain)?;
+    certificate.verify_for(&header.hash(), set, chain)?;
     if certificate.vote.height != header.height {
-        return Err(BundleError::CertificateHeight {
+        return Err(HeaderError::Height {
             vote: certificate.vote.height,
             header: header.height,
         });
@@ -322,6 +659,11 @@ pub struct ConsistencyBundle {
     pub old: Checkpoint,
     /// The later checkpoint.
     pub new: Checkpoint,
+    /// Every validator-set change from genesis up to the one in force at
+    /// `new.header.height`, oldest first; `old` is checked against the
+    /// set in force at its own height.
+    #[serde(default)]
+    pub validator_chain: ValidatorChain,
     /// Consistency of `old.header`'s log with `new.header`'s log.
     pub proof: crate::log_proof::ConsistencyProof,
 }
@@ -335,14 +677,21 @@ pub struct ProvenConsistency {
     pub old: (u64, u64),
     /// Height and log size of the later checkpoint.
     pub new: (u64, u64),
+    /// Validator-set changes walked.
+    pub validator_changes: usize,
+    /// Number of the set that certified the earlier checkpoint (0: genesis).
+    pub old_set: usize,
+    /// Number of the set that certified the later checkpoint.
+    pub new_set: usize,
 }
 
 impl ConsistencyBundle {
     /// Checks both checkpoints against `genesis` and the proof between them.
     pub fn verify(&self, genesis: &Genesis) -> Result<ProvenConsistency, BundleError> {
         let chain = version_and_chain(self.version, self.chain_id, genesis)?;
-        self.old.verify_on(genesis, &chain)?;
-        self.new.verify_on(genesis, &chain)?;
+        let epochs = ValidatorEpochs::walk(genesis, &chain, &self.validator_chain)?;
+        let old_set = self.old.verify_in(&epochs, &chain)?;
+        let new_set = self.new.verify_in(&epochs, &chain)?;
         let (o, n) = (&self.old.header, &self.new.header);
         let head = |h: &BlockHeader| LogHead {
             size: h.log_size,
@@ -354,6 +703,9 @@ impl ConsistencyBundle {
         Ok(ProvenConsistency {
             old: (o.height, o.log_size),
             new: (n.height, n.log_size),
+            validator_changes: epochs.changes(),
+            old_set,
+            new_set,
         })
     }
 }

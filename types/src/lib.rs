@@ -68,7 +68,8 @@ pub mod validator;
 pub use block::{Block, BlockHeader, ExecResult, LogEntry, RejectCode};
 pub use bounded::{Bytes, List, Text};
 pub use bundle::{
-    BundleError, Checkpoint, ConsistencyBundle, ProofBundle, Proven, ProvenConsistency, StatusAt,
+    BundleError, Checkpoint, ConsistencyBundle, HeaderError, KeyAt, KeySource, ProofBundle, Proven,
+    ProvenConsistency, ProvenKey, SetChange, StatusAt, StepError, ValidatorChain, ValidatorEpochs,
 };
 pub use cert::{CertSignature, CommitCertificate, CommitVote};
 pub use crypto::keys::{KeyId, PublicKey, SecretKey};

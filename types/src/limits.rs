@@ -32,3 +32,5 @@ pub const MAX_APPROVALS: usize = 256;
 pub const MAX_DENIED: usize = 64;
 /// Largest off-chain payload, in bytes.
 pub const MAX_PAYLOAD: usize = 4 * 1024 * 1024;
+/// Validator-set changes one proof bundle may carry (its validator chain).
+pub const MAX_SET_CHANGES: usize = 1024;
