@@ -274,7 +274,7 @@ fn governance(
         "transport",
         1,
         RecordKind::Governance {
-            action,
+            action: Box::new(action),
             approvals: List::new(approvals).unwrap(),
         },
         proposal,
