@@ -197,7 +197,6 @@ async fn get(node: &str, c: &Hash, out: Option<&Path>, as_json: bool) -> Result<
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn erase(
     node: &str,
     c: &Hash,
