@@ -3,6 +3,7 @@
 //! ```text
 //! keys      keygen, key-show
 //! records   submit, licence, grant, get, query, watch, status   (a node's gRPC API, --node)
+//! payloads  payload put, payload get, payload erase   (off-chain personal data, --node)
 //! proofs    proof get (node), proof verify (offline, --genesis)
 //! genesis   genesis entry, genesis combine, genesis show (the ceremony)
 //! audit     replay a node's chain from the genesis, checking everything
@@ -10,12 +11,13 @@
 //! ```
 //!
 //! Exit codes: 0 success; 1 a proof that does not verify; 2 usage, I/O,
-//! or an error reported by the node. Modules: [`records`], [`proof`].
+//! or an error reported by the node. Modules: [`records`], [`proof`], [`payload`].
 
 mod audit;
 mod bench;
 mod ceremony;
 mod helpers;
+mod payload;
 mod proof;
 mod records;
 
@@ -88,6 +90,16 @@ enum Command {
     /// Create or revoke a data-access grant, or log an access under one.
     #[command(subcommand)]
     Grant(helpers::Grant),
+    /// Store, read and erase off-chain payloads (personal data kept at a
+    /// node; records carry only its salted commitment). See docs/ERASURE.md.
+    ///
+    /// Example: chancery payload put holder.json --agency transport --key .testnet/transport/issuer.key
+    ///
+    /// Example: chancery payload get 9c1e…d07a -o holder.json
+    ///
+    /// Example: chancery payload erase 9c1e…d07a --agency transport --key .testnet/transport/issuer.key
+    #[command(subcommand)]
+    Payload(payload::PayloadCommand),
     /// Show a committed record, its result and its subject's current status.
     ///
     /// Example: chancery get 5f918c79…
@@ -269,6 +281,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Licence(cmd) => online()?.block_on(helpers::licence(&node, cmd, json))?,
         Command::Grant(cmd) => online()?.block_on(helpers::grant(&node, cmd, json))?,
+        Command::Payload(cmd) => online()?.block_on(payload::run(&node, cmd, json))?,
         Command::Audit { genesis } => {
             if !online()?.block_on(audit::audit(&node, &genesis, json))? {
                 return Ok(ExitCode::from(1));

@@ -16,7 +16,9 @@
 //!    ├─ stream_blocks(from)       LedgerService.StreamBlocks (stream)
 //!    ├─ checkpoint()              LedgerService.GetCheckpoint
 //!    ├─ validator_set(height)     LedgerService.GetValidatorSet
-//!    └─ consistency(from, to)     LedgerService.GetConsistencyProof → ConsistencyBundle
+//!    ├─ consistency(from, to)     LedgerService.GetConsistencyProof → ConsistencyBundle
+//!    ├─ put_payload(..)           PayloadService.PutPayload (see [`payloads`])
+//!    └─ payload(&commitment)      PayloadService.GetPayload
 //! ```
 //!
 //! Every call returns [`ClientError`]: either the node's gRPC status (its
@@ -27,10 +29,13 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod payloads;
+
 use std::time::Duration;
 
 use chancery_proto::v1::ledger_service_client::LedgerServiceClient;
 use chancery_proto::v1::node_service_client::NodeServiceClient;
+use chancery_proto::v1::payload_service_client::PayloadServiceClient;
 use chancery_proto::v1::record_service_client::RecordServiceClient;
 use chancery_proto::v1::{
     GetBlockRequest, GetCheckpointRequest, GetConsistencyProofRequest, GetProofRequest,
@@ -79,6 +84,9 @@ pub enum ClientError {
     /// The node's reply does not decode.
     #[error("the node's reply does not decode: {0}")]
     Decode(String),
+    /// The operating system's random number generator failed.
+    #[error("the operating system's random number generator failed: {0}")]
+    Random(String),
 }
 
 impl ClientError {
@@ -138,6 +146,7 @@ pub struct Client {
     records: RecordServiceClient<Channel>,
     ledger: LedgerServiceClient<Channel>,
     node: NodeServiceClient<Channel>,
+    payloads: PayloadServiceClient<Channel>,
 }
 
 /// Largest reply accepted (proof bundles and blocks).
@@ -168,6 +177,9 @@ impl Client {
                 .max_decoding_message_size(MAX_MESSAGE),
             ledger: LedgerServiceClient::new(channel.clone())
                 .max_decoding_message_size(MAX_MESSAGE),
+            payloads: PayloadServiceClient::new(channel.clone())
+                .max_decoding_message_size(MAX_MESSAGE)
+                .max_encoding_message_size(MAX_MESSAGE),
             node: NodeServiceClient::new(channel),
         })
     }

@@ -41,12 +41,25 @@ pub enum LedgerError {
         expected: ChainId,
     },
     /// A payload whose commitment was erased cannot be stored again.
-    #[error("payload {commitment} was erased by record {by}; it cannot be stored again")]
+    #[error(
+        "payload {commitment} was erased by record {by} at height {height}; it cannot be stored again"
+    )]
     PayloadErased {
         /// The commitment.
         commitment: Hash,
         /// The erasure record.
         by: chancery_types::RecordId,
+        /// The block that carried the erasure record.
+        height: u64,
+    },
+    /// A payload held for another agency cannot be stored again for this one
+    /// (only the owner may erase it).
+    #[error("payload {commitment} is already held for agency `{owner}`")]
+    PayloadOwned {
+        /// The commitment.
+        commitment: Hash,
+        /// The agency that stored it first.
+        owner: chancery_types::AgencyId,
     },
     /// A payload over the size limit.
     #[error("payload is {len} bytes; the limit is {max}", max = chancery_types::limits::MAX_PAYLOAD)]

@@ -42,16 +42,37 @@ pub enum StoredPayload {
 impl Canonical for StoredPayload {}
 
 impl<K: KvStore> Ledger<K> {
-    /// Stores `payload` for `owner` and returns its commitment. Storing the
-    /// same payload again is a no-op; a commitment that was erased cannot
-    /// be stored again.
+    /// Stores `payload` for `owner` and returns its commitment.
+    ///
+    /// Storing a payload its owner already holds is a no-op. Refused: a
+    /// payload over [`limits::MAX_PAYLOAD`] ([`LedgerError::PayloadTooLarge`]),
+    /// a commitment that was erased ([`LedgerError::PayloadErased`]: erased
+    /// data does not come back), and a commitment held for another agency
+    /// ([`LedgerError::PayloadOwned`]: storing it again must not take the
+    /// right to erase it away from its owner).
     pub fn store_payload(&self, owner: &AgencyId, salt: [u8; 32], payload: &[u8]) -> Result<Hash> {
         let commitment = chancery_types::payload::commitment(&salt, payload);
-        if let Some(StoredPayload::Erased { by, .. }) = self.payload(&commitment)? {
-            return Err(LedgerError::PayloadErased { commitment, by });
-        }
         let payload = Bytes::new(payload.to_vec())
             .map_err(|_| LedgerError::PayloadTooLarge { len: payload.len() })?;
+        match self.payload(&commitment)? {
+            Some(StoredPayload::Erased { by, height, .. }) => {
+                return Err(LedgerError::PayloadErased {
+                    commitment,
+                    by,
+                    height,
+                });
+            }
+            Some(StoredPayload::Held { owner: held, .. }) if &held == owner => {
+                return Ok(commitment);
+            }
+            Some(StoredPayload::Held { owner: held, .. }) => {
+                return Err(LedgerError::PayloadOwned {
+                    commitment,
+                    owner: held,
+                });
+            }
+            None => {}
+        }
         let stored = StoredPayload::Held {
             owner: owner.clone(),
             salt,
@@ -78,13 +99,19 @@ impl<K: KvStore> Ledger<K> {
 
 /// Adds to `batch` the erasure of each `(commitment, issuer, record)` whose
 /// payload is held by `issuer`: the payload is replaced by a tombstone.
+/// When one block erases the same payload twice, the tombstone names the
+/// first erasure.
 pub(crate) fn erase_into<K: KvStore>(
     kv: &K,
     batch: &mut Batch,
     height: u64,
     erasures: &[(Hash, AgencyId, RecordId)],
 ) -> Result<()> {
+    let mut done: Vec<&Hash> = Vec::new();
     for (commitment, issuer, record) in erasures {
+        if done.contains(&commitment) {
+            continue;
+        }
         let Some(v) = kv.get(Column::Payloads, &commitment.0)? else {
             continue;
         };
@@ -98,6 +125,7 @@ pub(crate) fn erase_into<K: KvStore>(
                 height,
             };
             batch.put(Column::Payloads, commitment.0.to_vec(), tomb.to_canonical());
+            done.push(commitment);
         }
     }
     Ok(())

@@ -93,7 +93,8 @@ impl Default for P2pConfig {
 pub struct RpcConfig {
     /// Address to serve on.
     pub listen: SocketAddr,
-    /// Largest request accepted, in bytes.
+    /// Largest request accepted, in bytes. (`PayloadService` always admits
+    /// requests carrying the largest payload, `limits::MAX_PAYLOAD`.)
     pub max_message_bytes: usize,
     /// Concurrent streams per connection.
     pub max_concurrent_streams: u32,

@@ -34,7 +34,7 @@
 //! - [`limits`]: the hard bound on every variable-length field.
 //! - [`log_proof`]: the record log's Merkle tree (RFC 9162 shape), inclusion
 //!   and consistency proofs, `records_root`.
-//! - [`payload`]: salted commitments to off-chain payloads.
+//! - [`payload`]: salted commitments to off-chain payloads, upload signatures.
 //! - [`ceremony`]: signed genesis entries and combining them into a genesis.
 //! - [`bundle`]: [`ProofBundle`], a record's offline-verifiable proof.
 //! - [`state_proof`]: state tree keys, statuses, membership / non-membership proofs.

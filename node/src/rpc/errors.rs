@@ -3,10 +3,15 @@
 //! | cause                                      | code               |
 //! |--------------------------------------------|--------------------|
 //! | undecodable record, bad id, bad signature, |                    |
-//! | unknown issuer or key, body too large      | INVALID_ARGUMENT   |
-//! | record already pending or committed        | ALREADY_EXISTS     |
-//! | refused by policy, deny list or governance  | FAILED_PRECONDITION|
-//! | no such record or block                    | NOT_FOUND          |
+//! | unknown issuer or key, body too large,     |                    |
+//! | bad payload upload (salt, key, signature,  |                    |
+//! | size)                                      | INVALID_ARGUMENT   |
+//! | record already pending or committed,       |                    |
+//! | payload held for another agency            | ALREADY_EXISTS     |
+//! | refused by policy, deny list or governance,|                    |
+//! | upload of an erased payload                | FAILED_PRECONDITION|
+//! | no such record, block or payload; payload  |                    |
+//! | erased                                     | NOT_FOUND          |
 //! | mempool full                               | RESOURCE_EXHAUSTED |
 //! | proof not yet certified, node stopping     | UNAVAILABLE        |
 //! | commit not seen within the timeout         | DEADLINE_EXCEEDED  |
@@ -38,6 +43,19 @@ pub fn admit(e: &AdmitError) -> Status {
 pub fn ledger(e: LedgerError) -> Status {
     error!(error = %e, "rpc: ledger read failed");
     Status::internal(format!("ledger read failed: {e}"))
+}
+
+/// The status for a refused payload upload (`PutPayload`).
+pub fn payload(e: LedgerError) -> Status {
+    match e {
+        LedgerError::PayloadErased { .. } => Status::failed_precondition(e.to_string()),
+        LedgerError::PayloadOwned { .. } => Status::already_exists(e.to_string()),
+        LedgerError::PayloadTooLarge { .. } => Status::invalid_argument(format!("payload: {e}")),
+        other => {
+            error!(error = %other, "rpc: payload store failed");
+            Status::internal(format!("payload store failed: {other}"))
+        }
+    }
 }
 
 /// The runtime is gone (the node is stopping).

@@ -7,6 +7,7 @@
 //!              │                  Get, GetProof ──► Ledger (read side)
 //!              ├─ LedgerService ─ GetBlock ──► Ledger
 //!              ├─ NodeService ── GetStatus ──► Ledger tip, p2p peers
+//!              ├─ PayloadService ─ PutPayload, GetPayload ──► Ledger payload store
 //!              ├─ grpc.health.v1, grpc.reflection.v1
 //! ```
 //!
@@ -18,6 +19,7 @@ mod filter;
 mod follow;
 mod ledger;
 mod node;
+mod payloads;
 mod records;
 mod server;
 

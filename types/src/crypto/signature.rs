@@ -60,11 +60,14 @@ pub enum Domain {
     PeerBinding,
     /// An agency's signature on its genesis entry.
     GenesisEntry,
+    /// An issuer's signature on the commitment of an off-chain payload it
+    /// uploads to a node.
+    PayloadUpload,
 }
 
 impl Domain {
     /// Every domain, for exhaustive tests.
-    pub const ALL: [Domain; 9] = [
+    pub const ALL: [Domain; 10] = [
         Domain::Record,
         Domain::Proposal,
         Domain::Prepare,
@@ -74,6 +77,7 @@ impl Domain {
         Domain::GovernanceApproval,
         Domain::PeerBinding,
         Domain::GenesisEntry,
+        Domain::PayloadUpload,
     ];
 
     /// The ASCII tag that prefixes every message signed in this domain.
@@ -88,6 +92,7 @@ impl Domain {
             Domain::GovernanceApproval => b"chancery/v1/governance-approval",
             Domain::PeerBinding => b"chancery/v1/peer-binding",
             Domain::GenesisEntry => b"chancery/v1/genesis-entry",
+            Domain::PayloadUpload => b"chancery/v1/payload-upload",
         }
     }
 }
