@@ -241,5 +241,17 @@ async fn policy_grants_and_key_rotation_on_a_live_network() -> Result<()> {
         Err(e) if e.code() == Some(Code::InvalidArgument) => {}
         other => bail!("a record signed with a revoked key was not refused: {other:?}"),
     }
+
+    // DL-NEW was signed after the reported compromise time: its proof
+    // still verifies (it is on the chain) and says so.
+    let proven = net
+        .client(3)
+        .await?
+        .proof_when_ready(&fresh.id(), LONG)
+        .await?
+        .verify(net.genesis())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert!(proven.key.signed_after_compromise, "{:?}", proven.key);
+    assert!(proven.key.revoked_at.is_some(), "{:?}", proven.key);
     Ok(())
 }

@@ -208,6 +208,26 @@ async fn a_validator_joins_and_another_leaves_while_records_commit() -> Result<(
         }
     }
 
+    // A record committed after both changes has a proof that verifies
+    // against the genesis alone: it walks both changes to the set that
+    // certified it. One committed before them walks none.
+    let last = acknowledged.last().context("no records")?;
+    let mut c4 = net.client(4).await?;
+    let proven = c4
+        .proof_when_ready(last, LONG)
+        .await?
+        .verify(net.genesis())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert_eq!(proven.validator_changes, 2, "{proven:?}");
+    assert_eq!(proven.signed_by_set, 2, "{proven:?}");
+    assert_eq!(proven.set_size, 4);
+    let early = c4
+        .proof_when_ready(&acknowledged[0], LONG)
+        .await?
+        .verify(net.genesis())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    assert!(early.certified_height >= early.height);
+
     // An auditor replaying the chain from genesis follows both changes.
     let cli = chancery_testnet::cluster::node_binary()?.with_file_name("chancery");
     let out = std::process::Command::new(&cli)
