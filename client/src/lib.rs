@@ -27,6 +27,8 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod governance;
+
 use std::time::Duration;
 
 use chancery_proto::v1::ledger_service_client::LedgerServiceClient;

@@ -8,8 +8,8 @@
 //! Modules:
 //! - [`v1`]: generated messages, clients and servers of package `chancery.v1`.
 //!
-//! Status: only `NodeService.GetStatus` is defined so far; records, ledger
-//! and proof services arrive with the node.
+//! Services: `NodeService` (node.proto), `RecordService` (records.proto),
+//! `LedgerService` (ledger.proto) and `GovernanceService` (governance.proto).
 
 /// Generated code for package `chancery.v1`.
 #[allow(missing_docs, clippy::all)]

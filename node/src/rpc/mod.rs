@@ -7,6 +7,7 @@
 //!              │                  Get, GetProof ──► Ledger (read side)
 //!              ├─ LedgerService ─ GetBlock ──► Ledger
 //!              ├─ NodeService ── GetStatus ──► Ledger tip, p2p peers
+//!              ├─ GovernanceService ─ GetRules, AccessLog, GrantsFor ──► Ledger
 //!              ├─ grpc.health.v1, grpc.reflection.v1
 //! ```
 //!
@@ -16,6 +17,7 @@
 pub mod errors;
 mod filter;
 mod follow;
+mod governance;
 mod ledger;
 mod node;
 mod records;
@@ -47,7 +49,8 @@ pub struct Api<K: KvStore> {
     pub me: usize,
     /// The genesis chain name.
     pub chain_name: String,
-    /// The validator set.
+    /// The genesis validator set (this node's identity is `me` in it; the
+    /// set in force at a height comes from `Ledger::validator_set_at`).
     pub validators: chancery_types::ValidatorSet,
     /// How long `wait_for_commit` waits before DEADLINE_EXCEEDED.
     pub commit_timeout: Duration,

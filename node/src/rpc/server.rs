@@ -1,10 +1,11 @@
-//! The tonic server: the three Chancery services, `grpc.health.v1` and
+//! The tonic server: the four Chancery services, `grpc.health.v1` and
 //! server reflection, with message-size and per-connection limits.
 
 use std::net::SocketAddr;
 
 use chancery_ledger::KvStore;
 use chancery_proto::FILE_DESCRIPTOR_SET;
+use chancery_proto::v1::governance_service_server::GovernanceServiceServer;
 use chancery_proto::v1::ledger_service_server::LedgerServiceServer;
 use chancery_proto::v1::node_service_server::NodeServiceServer;
 use chancery_proto::v1::record_service_server::RecordServiceServer;
@@ -38,6 +39,9 @@ pub async fn serve<K: KvStore + Send + Sync + 'static>(
     health.set_serving::<RecordServiceServer<Api<K>>>().await;
     health.set_serving::<LedgerServiceServer<Api<K>>>().await;
     health.set_serving::<NodeServiceServer<Api<K>>>().await;
+    health
+        .set_serving::<GovernanceServiceServer<Api<K>>>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -61,6 +65,11 @@ pub async fn serve<K: KvStore + Send + Sync + 'static>(
         )
         .add_service(
             LedgerServiceServer::new(api.clone())
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
+        )
+        .add_service(
+            GovernanceServiceServer::new(api.clone())
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
         )
