@@ -1036,9 +1036,9 @@ pub async fn submit(node: &str, a: &SubmitArgs<'_>, as_json: bool) -> Result<()>
                             .execution_lag
                     }
                 };
-                Some(c.height + lag + 1)
+                Some(c.height.saturating_add(lag).saturating_add(1))
             } else {
-                Some(c.height + 1)
+                Some(c.height.saturating_add(1))
             }
         }
         _ => None,

@@ -253,7 +253,7 @@ impl<K: KvStore + Send + Sync + 'static> Api<K> {
                 if let Some(item) = keep(view)? {
                     items.push(item);
                     if items.len() == limit {
-                        return Ok((items, Some(Cursor(view.log_index + 1))));
+                        return Ok((items, Some(Cursor(view.log_index.saturating_add(1)))));
                     }
                 }
             }
