@@ -7,6 +7,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/chancery/v1/records.proto",
         "proto/chancery/v1/ledger.proto",
         "proto/chancery/v1/payloads.proto",
+        "proto/chancery/v1/governance.proto",
     ];
     for p in &protos {
         println!("cargo:rerun-if-changed={p}");

@@ -6,16 +6,21 @@
 //! payloads  payload put, payload get, payload erase   (off-chain personal data, --node)
 //! proofs    proof get (node), proof verify (offline, --genesis)
 //! genesis   genesis entry, genesis combine, genesis show (the ceremony)
+//! gov       gov propose | approve | show (offline), gov submit | rules (node)
+//! access    access who --dataset X, access may --agency Y   (node)
 //! audit     replay a node's chain from the genesis, checking everything
 //! bench     open-loop load generator: throughput, latency, CPU per record
 //! ```
 //!
 //! Exit codes: 0 success; 1 a proof that does not verify; 2 usage, I/O,
-//! or an error reported by the node. Modules: [`records`], [`proof`], [`payload`].
+//! or an error reported by the node. Modules: [`records`], [`proof`],
+//! [`payload`], [`gov`], [`access`].
 
+mod access;
 mod audit;
 mod bench;
 mod ceremony;
+mod gov;
 mod helpers;
 mod payload;
 mod proof;
@@ -154,6 +159,30 @@ enum Command {
     /// The genesis ceremony: entries, combining, checking.
     #[command(subcommand)]
     Genesis(GenesisCommand),
+    /// Governance: propose a rules change, approve it with admin keys,
+    /// check it, submit it; show the rules in force.
+    ///
+    /// Issuer keys are rotated and revoked here too (there is no
+    /// `chancery key rotate|revoke`): `gov propose rotate-key`,
+    /// `gov propose revoke-key`.
+    ///
+    /// Propose: chancery gov propose set-permission --agency transport --classes driving
+    ///   --deny-kinds licence_issue --id PROP-7 --genesis genesis.json -o prop-7.json
+    ///
+    /// Approve (each agency): chancery gov approve prop-7.json --agency tax --admin-key tax-admin.key
+    ///
+    /// Check: chancery gov show prop-7.json --genesis genesis.json
+    ///
+    /// Submit: chancery gov submit prop-7.json --agency tax --key tax-issuer.key --wait
+    #[command(subcommand)]
+    Gov(gov::Gov),
+    /// Data-access questions: who accessed a dataset, what an agency may access now.
+    ///
+    /// Example: chancery access who --dataset vaccination-status
+    ///
+    /// Example: chancery access may --agency tax
+    #[command(subcommand)]
+    Access(access::Access),
 }
 
 #[derive(Subcommand)]
@@ -329,6 +358,48 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 proof::consistency(&mut client, from, to, out.as_deref()).await
             })?
         }
+        Command::Gov(gov::Gov::Propose(args)) => {
+            online()?.block_on(gov::propose(&node, &args, json))?
+        }
+        Command::Gov(gov::Gov::Approve {
+            file,
+            agency,
+            admin_key,
+            genesis,
+        }) => gov::approve_file(&file, &agency, &admin_key, genesis.as_deref(), json)?,
+        Command::Gov(gov::Gov::Show {
+            file,
+            genesis,
+            from_node,
+        }) => {
+            // Offline unless --from-node: only then is the node contacted.
+            let valid =
+                online()?.block_on(gov::show(&node, &file, genesis.as_deref(), from_node, json))?;
+            if !valid {
+                return Ok(ExitCode::from(1));
+            }
+        }
+        Command::Gov(gov::Gov::Submit {
+            file,
+            agency,
+            key,
+            genesis,
+            wait,
+            body,
+        }) => online()?.block_on(gov::submit(
+            &node,
+            &gov::SubmitArgs {
+                file: &file,
+                agency: &agency,
+                key: &key,
+                genesis: genesis.as_deref(),
+                wait,
+                body: &body,
+            },
+            json,
+        ))?,
+        Command::Gov(gov::Gov::Rules) => online()?.block_on(gov::rules(&node, json))?,
+        Command::Access(cmd) => online()?.block_on(access::run(&node, cmd, json))?,
         Command::Proof(ProofCommand::Verify { file, genesis }) => {
             let genesis = records::read_genesis(&genesis)?;
             let valid = match proof::read_bundle(&file)? {

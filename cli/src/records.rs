@@ -54,6 +54,33 @@ pub fn time(ms: u64) -> String {
     humantime::format_rfc3339_millis(t).to_string()
 }
 
+/// Parses a time given as RFC 3339 (`2026-12-01T00:00:00Z`), as
+/// milliseconds since the Unix epoch (`1795000000000`), or as `now`.
+pub fn parse_time(text: &str) -> Result<Timestamp, String> {
+    if text == "now" {
+        return Ok(Timestamp(now_ms()));
+    }
+    if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+        return text
+            .parse::<u64>()
+            .map(Timestamp)
+            .map_err(|e| format!("`{text}` is not a number of milliseconds: {e}"));
+    }
+    let t = humantime::parse_rfc3339_weak(text).map_err(|e| {
+        format!(
+            "`{text}` is neither an RFC 3339 time (2026-12-01T00:00:00Z) \
+             nor milliseconds since the Unix epoch: {e}"
+        )
+    })?;
+    let ms = t
+        .duration_since(UNIX_EPOCH)
+        .map_err(|_| format!("`{text}` is before 1970"))?
+        .as_millis();
+    u64::try_from(ms)
+        .map(Timestamp)
+        .map_err(|_| format!("`{text}` is too far in the future"))
+}
+
 /// Reads a record file and signs it with the key in `key_file` for `chain`.
 pub fn sign_file(path: &Path, key_file: &Path, chain: &ChainId) -> Result<SignedRecord> {
     let text =

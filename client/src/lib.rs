@@ -30,6 +30,7 @@
 )]
 
 pub mod payloads;
+pub mod governance;
 
 use std::time::Duration;
 

@@ -8,8 +8,9 @@
 //! Modules:
 //! - [`v1`]: generated messages, clients and servers of package `chancery.v1`.
 //!
-//! Services: `NodeService`, `RecordService`, `LedgerService` and
-//! `PayloadService` (off-chain payloads, `payloads.proto`).
+//! Services: `NodeService` (node.proto), `RecordService` (records.proto),
+//! `LedgerService` (ledger.proto), `GovernanceService` (governance.proto)
+//! and `PayloadService` (off-chain payloads, payloads.proto).
 
 /// Generated code for package `chancery.v1`.
 #[allow(missing_docs, clippy::all)]

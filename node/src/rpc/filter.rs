@@ -7,7 +7,7 @@ use chancery_types::{AgencyId, Canonical};
 use tonic::Status;
 
 /// Every kind name a filter may use.
-pub const KINDS: [&str; 8] = [
+pub const KINDS: [&str; 10] = [
     "licence_issue",
     "licence_amend",
     "licence_suspend",
@@ -16,6 +16,8 @@ pub const KINDS: [&str; 8] = [
     "grant_create",
     "grant_revoke",
     "access_log",
+    "governance",
+    "payload_erase",
 ];
 
 /// A filter as a ledger query.

@@ -86,12 +86,15 @@ impl<K: KvStore + Send + Sync + 'static> LedgerService for Api<K> {
             }
             h => h,
         };
-        // No on-chain validator changes yet: the genesis set at every height.
-        let set = &self.validators;
+        // The genesis set, or the latest change scheduled from `height` or before.
+        let set = self
+            .ledger
+            .validator_set_at(height)
+            .map_err(errors::ledger)?;
         Ok(Response::new(GetValidatorSetResponse {
             height,
             validator_set: set.to_canonical(),
-            validators_json: serde_json::to_string(set).unwrap_or_default(),
+            validators_json: serde_json::to_string(&set).unwrap_or_default(),
             hash: set.hash().to_string(),
         }))
     }

@@ -8,6 +8,7 @@
 //!              ├─ LedgerService ─ GetBlock ──► Ledger
 //!              ├─ NodeService ── GetStatus ──► Ledger tip, p2p peers
 //!              ├─ PayloadService ─ PutPayload, GetPayload ──► Ledger payload store
+//!              ├─ GovernanceService ─ GetRules, AccessLog, GrantsFor ──► Ledger
 //!              ├─ grpc.health.v1, grpc.reflection.v1
 //! ```
 //!
@@ -17,6 +18,7 @@
 pub mod errors;
 mod filter;
 mod follow;
+mod governance;
 mod ledger;
 mod node;
 mod payloads;
@@ -49,7 +51,8 @@ pub struct Api<K: KvStore> {
     pub me: usize,
     /// The genesis chain name.
     pub chain_name: String,
-    /// The validator set.
+    /// The genesis validator set (this node's identity is `me` in it; the
+    /// set in force at a height comes from `Ledger::validator_set_at`).
     pub validators: chancery_types::ValidatorSet,
     /// How long `wait_for_commit` waits before DEADLINE_EXCEEDED.
     pub commit_timeout: Duration,

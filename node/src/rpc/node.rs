@@ -15,11 +15,19 @@ impl<K: KvStore + Send + Sync + 'static> NodeService for Api<K> {
     ) -> Result<Response<GetStatusResponse>, Status> {
         let tip = self.ledger.tip();
         let rules = self.ledger.rules();
-        let set = &self.validators;
-        let agency = set
-            .get(self.me)
+        // This node's identity is its entry in the genesis set; the count and
+        // its index come from the set deciding the next block.
+        let genesis_entry = self.validators.get(self.me);
+        let agency = genesis_entry
             .map(|v| v.agency.to_string())
             .unwrap_or_default();
+        let set = self
+            .ledger
+            .validator_set_at(tip.height.saturating_add(1))
+            .map_err(super::errors::ledger)?;
+        let index = genesis_entry
+            .and_then(|v| set.index_of(&v.consensus_key))
+            .unwrap_or(self.me);
         Ok(Response::new(GetStatusResponse {
             chain_id: rules.chain_id.to_string(),
             height: tip.height,
@@ -27,7 +35,7 @@ impl<K: KvStore + Send + Sync + 'static> NodeService for Api<K> {
             version: env!("CARGO_PKG_VERSION").to_owned(),
             chain_name: self.chain_name.clone(),
             agency,
-            validator_index: self.me as u32,
+            validator_index: index as u32,
             validators: set.n() as u32,
             connected_peers: self.connected.borrow().len() as u32,
             log_size: self.ledger.log_size(),

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 
 use chancery_ledger::KvStore;
 use chancery_proto::FILE_DESCRIPTOR_SET;
+use chancery_proto::v1::governance_service_server::GovernanceServiceServer;
 use chancery_proto::v1::ledger_service_server::LedgerServiceServer;
 use chancery_proto::v1::node_service_server::NodeServiceServer;
 use chancery_proto::v1::payload_service_server::PayloadServiceServer;
@@ -44,6 +45,9 @@ pub async fn serve<K: KvStore + Send + Sync + 'static>(
     health.set_serving::<LedgerServiceServer<Api<K>>>().await;
     health.set_serving::<NodeServiceServer<Api<K>>>().await;
     health.set_serving::<PayloadServiceServer<Api<K>>>().await;
+    health
+        .set_serving::<GovernanceServiceServer<Api<K>>>()
+        .await;
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -77,6 +81,9 @@ pub async fn serve<K: KvStore + Send + Sync + 'static>(
             PayloadServiceServer::new(api.clone())
                 .max_decoding_message_size(payload_max)
                 .max_encoding_message_size(payload_max),
+            GovernanceServiceServer::new(api.clone())
+                .max_decoding_message_size(max)
+                .max_encoding_message_size(max),
         )
         .add_service(
             NodeServiceServer::new(api)
