@@ -1011,7 +1011,7 @@ pub async fn submit(node: &str, a: &SubmitArgs<'_>, as_json: bool) -> Result<()>
         )
     })?;
     let kind = RecordKind::Governance {
-        action: p.action.clone(),
+        action: Box::new(p.action.clone()),
         approvals,
     };
     let record = crate::records::sign_parts(

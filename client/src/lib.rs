@@ -29,8 +29,8 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
-pub mod payloads;
 pub mod governance;
+pub mod payloads;
 
 use std::time::Duration;
 

@@ -81,6 +81,8 @@ pub async fn serve<K: KvStore + Send + Sync + 'static>(
             PayloadServiceServer::new(api.clone())
                 .max_decoding_message_size(payload_max)
                 .max_encoding_message_size(payload_max),
+        )
+        .add_service(
             GovernanceServiceServer::new(api.clone())
                 .max_decoding_message_size(max)
                 .max_encoding_message_size(max),
