@@ -12,6 +12,9 @@ if ! ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 && ! ls /usr/lib/x86_64
 fi
 command -v c++ >/dev/null 2>&1 || need+=(g++)
 command -v make >/dev/null 2>&1 || need+=(make)
+# tests/tests/python_client.rs runs client/examples/python/chancery_record.py,
+# which needs python3 with the `cryptography` module (Ed25519).
+python3 -c 'import cryptography' >/dev/null 2>&1 || need+=(python3 python3-cryptography)
 
 if ((${#need[@]})); then
     echo "setup: installing ${need[*]}" >&2
@@ -19,6 +22,14 @@ if ((${#need[@]})); then
     if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+# Debian's package serves Debian's python3; when the python3 first on PATH
+# is another one (pyenv, a virtualenv), give it the module with its own pip.
+if ! python3 -c 'import cryptography' >/dev/null 2>&1; then
+    echo "setup: installing the cryptography module for $(command -v python3) with pip" >&2
+    python3 -m pip install --quiet --disable-pip-version-check cryptography >/dev/null ||
+        echo "setup: warning: could not install cryptography; tests/tests/python_client.rs will fail" >&2
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
