@@ -1,10 +1,14 @@
 //! `chancery access who | may`: who accessed a dataset under which grant,
 //! and what an agency may access now (`GovernanceService.AccessLog`,
-//! `GrantsFor`). Every line names its record; `chancery proof get ID`
-//! gives that record's proof bundle.
+//! `GrantsFor`). Every line names its record; `--proofs DIR` writes each
+//! record's proof bundle (verify with `chancery proof verify`).
 
-use anyhow::Result;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chancery_client::Client;
 use chancery_client::governance::{AccessQuery, GovernanceClient};
+use chancery_types::RecordId;
 use serde_json::json;
 
 use crate::records::time;
@@ -29,6 +33,9 @@ pub enum Access {
         /// Only accesses in blocks at or above this height.
         #[arg(long, default_value_t = 0)]
         from_height: u64,
+        /// Also write each answer's proof bundle to DIR/<record id>.json.
+        #[arg(long, value_name = "DIR")]
+        proofs: Option<PathBuf>,
     },
     /// What an agency may access now: the grants to it in force.
     ///
@@ -40,7 +47,28 @@ pub enum Access {
         /// The grantee agency.
         #[arg(long)]
         agency: String,
+        /// Also write each grant's proof bundle (with its status) to DIR/<record id>.json.
+        #[arg(long, value_name = "DIR")]
+        proofs: Option<PathBuf>,
     },
+}
+
+/// Writes the proof bundle of each record in `ids` to `dir/<id>.json`,
+/// waiting up to 30 s for each to be certified.
+async fn write_proofs(node: &str, dir: &Path, ids: &[&str]) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut client = Client::connect(node).await?;
+    for text in ids {
+        let id: RecordId = text
+            .parse()
+            .map_err(|e| anyhow::anyhow!("the node answered a bad record id `{text}`: {e}"))?;
+        let bundle = client
+            .proof_when_ready(&id, std::time::Duration::from_secs(30))
+            .await?;
+        let path = dir.join(format!("{id}.json"));
+        crate::proof::write_bundle(&bundle, Some(&path), &format!("proof of {id}"))?;
+    }
+    Ok(())
 }
 
 /// Runs an `access` command.
@@ -51,6 +79,7 @@ pub async fn run(node: &str, cmd: Access, as_json: bool) -> Result<()> {
             dataset,
             agency,
             from_height,
+            proofs,
         } => {
             let query = AccessQuery {
                 dataset: dataset.clone(),
@@ -58,6 +87,10 @@ pub async fn run(node: &str, cmd: Access, as_json: bool) -> Result<()> {
                 from_height,
             };
             let entries = gov.access_log_all(&query).await?;
+            if let Some(dir) = &proofs {
+                let ids: Vec<&str> = entries.iter().map(|e| e.record_id.as_str()).collect();
+                write_proofs(node, dir, &ids).await?;
+            }
             if as_json {
                 let items: Vec<_> = entries
                     .iter()
@@ -93,8 +126,12 @@ pub async fn run(node: &str, cmd: Access, as_json: bool) -> Result<()> {
             }
             println!("(prove one: chancery proof get RECORD)");
         }
-        Access::May { agency } => {
+        Access::May { agency, proofs } => {
             let (grants, as_of) = gov.grants_for_all(&agency).await?;
+            if let Some(dir) = &proofs {
+                let ids: Vec<&str> = grants.iter().map(|g| g.record_id.as_str()).collect();
+                write_proofs(node, dir, &ids).await?;
+            }
             if as_json {
                 let items: Vec<_> = grants
                     .iter()

@@ -23,7 +23,7 @@ pub async fn get(
 
 /// Writes a bundle to `out` (binary when the name ends in `.bin`, else
 /// JSON) or, without `out`, as JSON to stdout.
-fn write_bundle<B: Canonical + serde::Serialize>(
+pub(crate) fn write_bundle<B: Canonical + serde::Serialize>(
     bundle: &B,
     out: Option<&Path>,
     what: &str,

@@ -466,6 +466,32 @@ async fn governance_and_access_questions_from_the_command_line() -> Result<()> {
         g,
     ])?;
     assert_eq!(code, 0, "{out}");
+    // `--proofs DIR` writes each answer's bundle; the grant's verifies.
+    let proofs = dir.path().join("grant-proofs");
+    let (code, _, err) = run(&[
+        "access",
+        "may",
+        "--agency",
+        "tax",
+        "--proofs",
+        proofs.to_str().context("path")?,
+        "--node",
+        &node,
+    ])?;
+    assert_eq!(code, 0, "{err}");
+    let grant_proof = proofs.join(format!("{grant_record}.json"));
+    let (code, out, _) = run(&[
+        "proof",
+        "verify",
+        grant_proof.to_str().context("path")?,
+        "--genesis",
+        g,
+    ])?;
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("active"),
+        "the grant's status is proven: {out}"
+    );
 
     // The API refuses bad questions with the field named.
     let mut gov = GovernanceClient::connect(&node).await?;
