@@ -30,6 +30,11 @@ fn cf_options(col: Column) -> Options {
         let mut t = BlockBasedOptions::default();
         t.set_bloom_filter(10.0, false);
         o.set_block_based_table_factory(&t);
+        // Most point reads here ask for a key that is absent (is this record
+        // id new?); a memtable bloom filter answers those without a skip-list
+        // search.
+        o.set_memtable_whole_key_filtering(true);
+        o.set_memtable_prefix_bloom_ratio(0.05);
     }
     o
 }
