@@ -15,11 +15,9 @@
 //!
 //! [`Client::proof`]: crate::Client::proof
 
-use std::time::Duration;
-
 use chancery_proto::v1::governance_service_client::GovernanceServiceClient;
 use chancery_proto::v1::{AccessLogRequest, GetRulesRequest, GrantsForRequest};
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::Channel;
 
 use crate::ClientError;
 
@@ -51,23 +49,7 @@ pub struct GovernanceClient {
 impl GovernanceClient {
     /// Connects to `addr` (`http://host:port`, or `host:port`).
     pub async fn connect(addr: &str) -> Result<Self, ClientError> {
-        let uri = if addr.contains("://") {
-            addr.to_owned()
-        } else {
-            format!("http://{addr}")
-        };
-        let endpoint = Endpoint::from_shared(uri).map_err(|e| ClientError::Address {
-            addr: addr.to_owned(),
-            detail: e.to_string(),
-        })?;
-        let channel = endpoint
-            .connect_timeout(Duration::from_secs(5))
-            .connect()
-            .await
-            .map_err(|e| ClientError::Connect {
-                addr: addr.to_owned(),
-                detail: crate::source_chain(&e),
-            })?;
+        let channel = crate::channel(addr).await?;
         Ok(GovernanceClient {
             inner: GovernanceServiceClient::new(channel),
         })

@@ -150,29 +150,34 @@ pub struct Client {
     payloads: PayloadServiceClient<Channel>,
 }
 
+/// A channel to `addr` (`http://host:port`, or `host:port`).
+pub(crate) async fn channel(addr: &str) -> Result<Channel, ClientError> {
+    let uri = if addr.contains("://") {
+        addr.to_owned()
+    } else {
+        format!("http://{addr}")
+    };
+    let endpoint = Endpoint::from_shared(uri).map_err(|e| ClientError::Address {
+        addr: addr.to_owned(),
+        detail: e.to_string(),
+    })?;
+    endpoint
+        .connect_timeout(Duration::from_secs(5))
+        .connect()
+        .await
+        .map_err(|e| ClientError::Connect {
+            addr: addr.to_owned(),
+            detail: source_chain(&e),
+        })
+}
+
 /// Largest reply accepted (proof bundles and blocks).
 const MAX_MESSAGE: usize = 64 * 1024 * 1024;
 
 impl Client {
     /// Connects to `addr` (`http://host:port`, or `host:port`).
     pub async fn connect(addr: &str) -> Result<Self, ClientError> {
-        let uri = if addr.contains("://") {
-            addr.to_owned()
-        } else {
-            format!("http://{addr}")
-        };
-        let endpoint = Endpoint::from_shared(uri).map_err(|e| ClientError::Address {
-            addr: addr.to_owned(),
-            detail: e.to_string(),
-        })?;
-        let channel = endpoint
-            .connect_timeout(Duration::from_secs(5))
-            .connect()
-            .await
-            .map_err(|e| ClientError::Connect {
-                addr: addr.to_owned(),
-                detail: source_chain(&e),
-            })?;
+        let channel = channel(addr).await?;
         Ok(Client {
             records: RecordServiceClient::new(channel.clone())
                 .max_decoding_message_size(MAX_MESSAGE),

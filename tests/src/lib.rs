@@ -245,3 +245,25 @@ pub async fn submit_round_robin(
     }
     Ok(ids)
 }
+
+/// The `chancery` CLI binary, next to the node binary.
+pub fn chancery_cli() -> Result<std::path::PathBuf> {
+    let path = node_binary()?.with_file_name("chancery");
+    if !path.is_file() {
+        bail!("{} not built (cargo build -p chancery-cli)", path.display());
+    }
+    Ok(path)
+}
+
+/// Runs `chancery ARGS`: exit code, stdout, stderr.
+pub fn run_cli(args: &[&str]) -> Result<(i32, String, String)> {
+    let out = std::process::Command::new(chancery_cli()?)
+        .args(args)
+        .output()
+        .context("running chancery")?;
+    Ok((
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    ))
+}

@@ -2,35 +2,8 @@
 //! record file, get, query, fetch a proof and verify it offline (valid:
 //! exit 0; tampered: exit 1 naming the check).
 
-use std::path::PathBuf;
-use std::process::Command;
-
-use anyhow::{Context, Result};
-use chancery_tests::{TestNet, serial};
-
-/// The `chancery` binary next to the node binary.
-fn chancery() -> Result<PathBuf> {
-    let node = chancery_testnet::cluster::node_binary()?;
-    let path = node.with_file_name("chancery");
-    anyhow::ensure!(
-        path.is_file(),
-        "{} not built (cargo build -p chancery-cli)",
-        path.display()
-    );
-    Ok(path)
-}
-
-fn run(args: &[&str]) -> Result<(i32, String, String)> {
-    let out = Command::new(chancery()?)
-        .args(args)
-        .output()
-        .context("running chancery")?;
-    Ok((
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    ))
-}
+use anyhow::Result;
+use chancery_tests::{TestNet, run_cli as run, serial};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn submit_get_query_and_verify_a_proof_from_the_command_line() -> Result<()> {

@@ -4,8 +4,6 @@
 //! payload while every proof stays valid, and the refusals of `PutPayload`;
 //! then the same path through the `chancery payload` command line.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
@@ -222,32 +220,13 @@ async fn an_erased_payload_is_gone_and_every_proof_still_verifies() -> Result<()
     Ok(())
 }
 
-/// The `chancery` binary next to the node binary.
-fn chancery() -> Result<PathBuf> {
-    let node = chancery_testnet::cluster::node_binary()?;
-    let path = node.with_file_name("chancery");
-    anyhow::ensure!(
-        path.is_file(),
-        "{} not built (cargo build -p chancery-cli)",
-        path.display()
-    );
-    Ok(path)
-}
-
 /// Runs `chancery --json ARGS`; exit code, parsed stdout, stderr.
 fn run(args: &[&str]) -> Result<(i32, serde_json::Value, String)> {
-    let out = Command::new(chancery()?)
-        .arg("--json")
-        .args(args)
-        .output()
-        .context("running chancery")?;
-    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let (code, stdout, stderr) = chancery_tests::run_cli(&all)?;
     let v = serde_json::from_str(&stdout).unwrap_or(serde_json::Value::String(stdout));
-    Ok((
-        out.status.code().unwrap_or(-1),
-        v,
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    ))
+    Ok((code, v, stderr))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -8,40 +8,14 @@
 //! find a logged access and a grant in force; removing a validator takes
 //! effect at the height `gov submit` prints.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::time::Duration;
 
 use anyhow::{Context, Result, ensure};
 use chancery_client::Code;
 use chancery_client::governance::GovernanceClient;
-use chancery_tests::{TestNet, serial};
+use chancery_tests::{TestNet, run_cli as run, serial};
 use chancery_types::{Canonical, ValidatorSet};
 use serde_json::Value;
-
-/// The `chancery` binary next to the node binary.
-fn chancery() -> Result<PathBuf> {
-    let node = chancery_testnet::cluster::node_binary()?;
-    let path = node.with_file_name("chancery");
-    ensure!(
-        path.is_file(),
-        "{} not built (cargo build -p chancery-cli)",
-        path.display()
-    );
-    Ok(path)
-}
-
-fn run(args: &[&str]) -> Result<(i32, String, String)> {
-    let out = Command::new(chancery()?)
-        .args(args)
-        .output()
-        .context("running chancery")?;
-    Ok((
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    ))
-}
 
 /// Runs with `--json`, expects exit 0, parses stdout.
 fn json(args: &[&str]) -> Result<Value> {

@@ -229,20 +229,17 @@ async fn a_validator_joins_and_another_leaves_while_records_commit() -> Result<(
     assert!(early.certified_height >= early.height);
 
     // An auditor replaying the chain from genesis follows both changes.
-    let cli = chancery_testnet::cluster::node_binary()?.with_file_name("chancery");
-    let out = std::process::Command::new(&cli)
-        .args(["--json", "audit", "--genesis"])
-        .arg(net.cluster.net.dir.join("genesis.json"))
-        .args(["--node", &net.cluster.net.rpc_addr(4)?])
-        .output()
-        .with_context(|| format!("running {}", cli.display()))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let genesis = net.cluster.net.dir.join("genesis.json");
+    let node4 = net.cluster.net.rpc_addr(4)?;
+    let (code, text, err) = chancery_tests::run_cli(&[
+        "--json",
+        "audit",
+        "--genesis",
+        genesis.to_str().context("genesis path")?,
+        "--node",
+        &node4,
+    ])?;
+    assert_eq!(code, 0, "{text}{err}");
     let v: serde_json::Value = serde_json::from_str(text.trim())?;
     assert_eq!(v["valid"], true, "{text}");
     Ok(())
