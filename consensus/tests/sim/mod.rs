@@ -68,6 +68,10 @@ struct Node {
     twin: bool,
     replica: Option<Replica>,
     persisted: Option<PersistentState>,
+    /// Token of `persisted` in the current life of the replica. Writes may
+    /// complete out of order here (random delays); the disk keeps the
+    /// latest one, as the node's sequential synced writes do.
+    persisted_token: u64,
     ledger: Vec<(Block, CommitCertificate)>,
     epoch: u32,
 }
@@ -147,6 +151,7 @@ impl Sim {
                     twin: copies == 2,
                     replica: None,
                     persisted: None,
+                    persisted_token: 0,
                     ledger: Vec::new(),
                     epoch: 0,
                 });
@@ -284,7 +289,11 @@ impl Sim {
                 state,
             } => {
                 if self.nodes[node].epoch == epoch && self.nodes[node].replica.is_some() {
-                    self.nodes[node].persisted = Some(state);
+                    let n = &mut self.nodes[node];
+                    if token.0 > n.persisted_token {
+                        n.persisted = Some(state);
+                        n.persisted_token = token.0;
+                    }
                     self.apply(node, Input::Persisted(token));
                 }
             }
@@ -331,6 +340,8 @@ impl Sim {
         let r = Replica::restore(self.config(node), state).expect("restore");
         let from = r.delivered() as usize;
         self.nodes[node].replica = Some(r);
+        // The restored replica numbers its persists from 1 again.
+        self.nodes[node].persisted_token = 0;
         // The node feeds its own ledger back, then starts the replica.
         let ledger: Vec<_> =
             self.nodes[node].ledger[from.min(self.nodes[node].ledger.len())..].to_vec();
