@@ -295,6 +295,37 @@ fn batch_names_exactly_the_bad_signatures() {
     }
 }
 
+/// Signatures by one key share one term of the combined equation; the
+/// batch must still accept and refuse exactly what the single path does.
+#[test]
+fn batch_with_repeated_keys_matches_the_single_path() {
+    let keys: Vec<SecretKey> = (40..43).map(key).collect();
+    let pks: Vec<PublicKey> = keys.iter().map(|k| k.public()).collect();
+    let msgs: Vec<Vec<u8>> = (0..30)
+        .map(|i| format!("record {i}").into_bytes())
+        .collect();
+    let mut sigs: Vec<Signature> = (0..30).map(|i| keys[i % 3].sign_raw(&msgs[i])).collect();
+    let check = |sigs: &[Signature], bad: &[usize]| {
+        let items: Vec<BatchItem<'_>> = (0..30)
+            .map(|i| BatchItem {
+                key: &pks[i % 3],
+                message: &msgs[i],
+                signature: &sigs[i],
+            })
+            .collect();
+        for (i, r) in verify_batch(&items).iter().enumerate() {
+            assert_eq!(r.is_err(), bad.contains(&i), "item {i}: {r:?}");
+            assert_eq!(*r, verify_raw(&pks[i % 3], &msgs[i], &sigs[i]), "item {i}");
+        }
+    };
+    check(&sigs, &[]);
+    // A valid signature by the right key over another message of the same key.
+    sigs[4] = keys[1].sign_raw(&msgs[7]);
+    // A signature by another key in the batch.
+    sigs[9] = keys[1].sign_raw(&msgs[9]);
+    check(&sigs, &[4, 9]);
+}
+
 #[test]
 fn signatures_do_not_cross_domains_or_chains() {
     let k = key(11);
