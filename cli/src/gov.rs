@@ -36,20 +36,6 @@ use serde_json::json;
 
 use crate::records::{parse_time, time};
 
-/// Every record kind name, for deny lists.
-pub const KIND_NAMES: [&str; 10] = [
-    "licence_issue",
-    "licence_amend",
-    "licence_suspend",
-    "licence_reinstate",
-    "licence_revoke",
-    "grant_create",
-    "grant_revoke",
-    "access_log",
-    "governance",
-    "payload_erase",
-];
-
 /// `chancery gov …`.
 #[derive(Debug, clap::Subcommand)]
 pub enum Gov {
@@ -495,10 +481,10 @@ impl ActionArgs {
                 deny_subjects,
             } => {
                 for k in deny_kinds {
-                    if !KIND_NAMES.contains(&k.as_str()) {
+                    if !RecordKind::NAMES.contains(&k.as_str()) {
                         bail!(
                             "--deny-kinds: `{k}` is not a record kind (one of {})",
-                            KIND_NAMES.join(", ")
+                            RecordKind::NAMES.join(", ")
                         );
                     }
                 }

@@ -76,6 +76,20 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
+    /// Every kind's [`RecordKind::name`], in declaration order.
+    pub const NAMES: [&'static str; 10] = [
+        "licence_issue",
+        "licence_amend",
+        "licence_suspend",
+        "licence_reinstate",
+        "licence_revoke",
+        "grant_create",
+        "grant_revoke",
+        "access_log",
+        "governance",
+        "payload_erase",
+    ];
+
     /// A short name for logs, tables and policies.
     pub fn name(&self) -> &'static str {
         match self {

@@ -3,22 +3,8 @@
 
 use chancery_ledger::{Cursor, Query, RecordView};
 use chancery_proto::v1::{RecordFilter, RecordItem};
-use chancery_types::{AgencyId, Canonical};
+use chancery_types::{AgencyId, Canonical, RecordKind};
 use tonic::Status;
-
-/// Every kind name a filter may use.
-pub const KINDS: [&str; 10] = [
-    "licence_issue",
-    "licence_amend",
-    "licence_suspend",
-    "licence_reinstate",
-    "licence_revoke",
-    "grant_create",
-    "grant_revoke",
-    "access_log",
-    "governance",
-    "payload_erase",
-];
 
 /// A filter as a ledger query.
 pub fn query(filter: Option<RecordFilter>) -> Result<Query, Status> {
@@ -31,11 +17,11 @@ pub fn query(filter: Option<RecordFilter>) -> Result<Query, Status> {
     };
     let kind = match f.kind.as_str() {
         "" => None,
-        k if KINDS.contains(&k) => Some(k.to_owned()),
+        k if RecordKind::NAMES.contains(&k) => Some(k.to_owned()),
         k => {
             return Err(Status::invalid_argument(format!(
                 "filter.kind: `{k}` is not a record kind (one of {})",
-                KINDS.join(", ")
+                RecordKind::NAMES.join(", ")
             )));
         }
     };
