@@ -108,9 +108,19 @@ impl KvStore for RocksKv {
     }
 
     fn write(&self, batch: Batch) -> Result<()> {
+        let mut cfs = Vec::with_capacity(Column::ALL.len());
+        for col in Column::ALL {
+            cfs.push(self.cf(col)?);
+        }
+        // Each column's memtable is a skip list; inserting its keys in
+        // ascending order lets every insert start from the previous one's
+        // position instead of searching from the top. The sort is stable,
+        // so writes to one key keep their order (the later still wins).
+        let mut ops: Vec<&crate::kv::Op> = batch.ops().iter().collect();
+        ops.sort_by(|a, b| (a.0.index(), &a.1).cmp(&(b.0.index(), &b.1)));
         let mut wb = WriteBatch::default();
-        for (col, key, value) in batch.ops() {
-            let cf = self.cf(*col)?;
+        for (col, key, value) in ops {
+            let cf = cfs[col.index()];
             match value {
                 Some(v) => wb.put_cf(cf, key, v),
                 None => wb.delete_cf(cf, key),

@@ -1,89 +1,112 @@
-//! The wire codec between validators: one length-prefixed frame per
-//! request (`u32` little-endian length, then the bytes), answered by an
-//! empty acknowledgement. Frames over the configured bound are refused
-//! before they are read into memory.
+//! The wire format between validators: one long-lived stream per direction
+//! and peer, carrying length-prefixed frames (`u32` little-endian length,
+//! then the bytes). A frame over the configured bound is refused before it
+//! is read into memory, and ends the stream.
 
 use std::io;
 
-use async_trait::async_trait;
 use futures::prelude::*;
 use libp2p::StreamProtocol;
-use libp2p::request_response::Codec;
 
-/// The protocol name of Chancery's validator-to-validator frames.
-pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/chancery/frames/1");
+/// The protocol name of Chancery's validator-to-validator frame streams.
+pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/chancery/frames/2");
 
-/// Length-prefixed frames with a size bound.
-#[derive(Debug, Clone)]
-pub struct FrameCodec {
-    max_frame: usize,
-}
+/// Bytes of the length prefix.
+pub const PREFIX: usize = 4;
 
-impl FrameCodec {
-    /// A codec that refuses frames larger than `max_frame` bytes.
-    pub fn new(max_frame: usize) -> Self {
-        FrameCodec { max_frame }
-    }
-}
-
-#[async_trait]
-impl Codec for FrameCodec {
-    type Protocol = StreamProtocol;
-    type Request = Vec<u8>;
-    type Response = ();
-
-    async fn read_request<T>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Vec<u8>>
-    where
-        T: AsyncRead + Unpin + Send,
-    {
-        let mut len = [0u8; 4];
-        io.read_exact(&mut len).await?;
-        let len = u32::from_le_bytes(len) as usize;
-        if len > self.max_frame {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "frame of {len} bytes is over the limit of {}",
-                    self.max_frame
-                ),
-            ));
+/// Reads one frame of at most `max_frame` bytes. `Ok(None)` is a clean end
+/// of stream between frames.
+pub async fn read_frame<T>(io: &mut T, max_frame: usize) -> io::Result<Option<Vec<u8>>>
+where
+    T: AsyncRead + Unpin,
+{
+    let mut len = [0u8; PREFIX];
+    let mut got = 0;
+    while got < PREFIX {
+        match io.read(&mut len[got..]).await? {
+            0 if got == 0 => return Ok(None),
+            0 => return Err(io::ErrorKind::UnexpectedEof.into()),
+            n => got += n,
         }
-        let mut buf = vec![0u8; len];
-        io.read_exact(&mut buf).await?;
-        Ok(buf)
+    }
+    let len = u32::from_le_bytes(len) as usize;
+    if len > max_frame {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("frame of {len} bytes is over the limit of {max_frame}"),
+        ));
+    }
+    let mut buf = vec![0u8; len];
+    io.read_exact(&mut buf).await?;
+    Ok(Some(buf))
+}
+
+/// Appends `frame` with its length prefix to `out`. Refuses a frame over
+/// `max_frame` bytes (the receiver would end the stream on it).
+pub fn encode_frame(frame: &[u8], max_frame: usize, out: &mut Vec<u8>) -> io::Result<()> {
+    let len = u32::try_from(frame.len())
+        .ok()
+        .filter(|l| (*l as usize) <= max_frame)
+        .ok_or_else(|| {
+            io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "frame of {} bytes is over the limit of {max_frame}",
+                    frame.len()
+                ),
+            )
+        })?;
+    out.extend_from_slice(&len.to_le_bytes());
+    out.extend_from_slice(frame);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::io::Cursor;
+
+    fn encoded(frames: &[&[u8]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for f in frames {
+            encode_frame(f, 1024, &mut out).unwrap();
+        }
+        out
     }
 
-    async fn read_response<T>(&mut self, _: &StreamProtocol, _io: &mut T) -> io::Result<()>
-    where
-        T: AsyncRead + Unpin + Send,
-    {
-        Ok(())
+    #[tokio::test]
+    async fn frames_round_trip_in_order_then_end_cleanly() {
+        let mut io = Cursor::new(encoded(&[b"one", b"", b"three"]));
+        assert_eq!(read_frame(&mut io, 1024).await.unwrap().unwrap(), b"one");
+        assert_eq!(read_frame(&mut io, 1024).await.unwrap().unwrap(), b"");
+        assert_eq!(read_frame(&mut io, 1024).await.unwrap().unwrap(), b"three");
+        assert!(read_frame(&mut io, 1024).await.unwrap().is_none());
     }
 
-    async fn write_request<T>(
-        &mut self,
-        _: &StreamProtocol,
-        io: &mut T,
-        req: Vec<u8>,
-    ) -> io::Result<()>
-    where
-        T: AsyncWrite + Unpin + Send,
-    {
-        let len = u32::try_from(req.len())
-            .ok()
-            .filter(|l| (*l as usize) <= self.max_frame)
-            .ok_or_else(|| {
-                io::Error::new(io::ErrorKind::InvalidInput, "frame over the size limit")
-            })?;
-        io.write_all(&len.to_le_bytes()).await?;
-        io.write_all(&req).await?;
-        io.close().await
+    #[tokio::test]
+    async fn an_oversized_frame_is_refused_before_it_is_read() {
+        let mut bytes = (2000u32).to_le_bytes().to_vec();
+        bytes.extend_from_slice(&[7; 16]);
+        let err = read_frame(&mut Cursor::new(bytes), 1024).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("2000 bytes"), "{err}");
+        let err = encode_frame(&[0; 2000], 1024, &mut Vec::new()).unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidInput);
     }
 
-    async fn write_response<T>(&mut self, _: &StreamProtocol, io: &mut T, _: ()) -> io::Result<()>
-    where
-        T: AsyncWrite + Unpin + Send,
-    {
-        io.close().await
+    #[tokio::test]
+    async fn a_stream_cut_inside_a_frame_is_an_error() {
+        let mut bytes = encoded(&[b"complete", b"cut short"]);
+        bytes.truncate(bytes.len() - 3);
+        let mut io = Cursor::new(bytes);
+        assert_eq!(
+            read_frame(&mut io, 1024).await.unwrap().unwrap(),
+            b"complete"
+        );
+        let err = read_frame(&mut io, 1024).await.unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::UnexpectedEof);
+        // A prefix cut short is an error too, not a clean end.
+        let mut io = Cursor::new(vec![1, 0]);
+        assert!(read_frame(&mut io, 1024).await.is_err());
     }
 }

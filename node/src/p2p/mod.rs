@@ -5,16 +5,19 @@
 //! which is bound to the network key on the chain — may hold a connection: every other
 //! peer is refused when its connection is established, right after the
 //! Noise handshake proves its identity. Connection counts per peer are
-//! bounded. Messages are opaque frames (see [`codec`]); the runtime decides
-//! what they mean.
+//! bounded. Messages are opaque frames (see [`codec`]) on long-lived
+//! streams, one per peer and direction (see [`streams`]); the runtime
+//! decides what they mean.
 //!
 //! ```text
-//!   runtime ──Outbound{to, frame}──► [swarm task] ──libp2p──► peer
-//!   runtime ◄──Inbound{from, frame}── [swarm task] ◄──libp2p── peer
+//!   runtime ──Outbound{to, frame}──► [dispatch] ─► [writer per peer] ──stream──► peer
+//!   runtime ◄──Inbound{from, frame}── [reader per stream] ◄──stream── peer
+//!                 [swarm task]: connections, allow list, redial, peer-set updates
 //! ```
 
 pub mod codec;
 pub mod peers;
+mod streams;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -24,14 +27,13 @@ use std::time::Duration;
 use futures::StreamExt;
 use libp2p::allow_block_list::{self, AllowedPeers};
 use libp2p::connection_limits::{self, ConnectionLimits};
-use libp2p::request_response::{self, ProtocolSupport};
 use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
 use libp2p::{Multiaddr, PeerId, Swarm, identity, noise, tcp, yamux};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
 use chancery_types::limits;
-use codec::{FrameCodec, PROTOCOL};
+use codec::PROTOCOL;
 use peers::PeerSet;
 
 /// A frame to send to one validator.
@@ -85,7 +87,7 @@ pub enum NetError {
 struct Behaviour {
     allow: allow_block_list::Behaviour<AllowedPeers>,
     limits: connection_limits::Behaviour,
-    frames: request_response::Behaviour<FrameCodec>,
+    streams: libp2p_stream::Behaviour,
 }
 
 /// Handle to the running network task.
@@ -100,6 +102,8 @@ pub struct Network {
     pub local_peer_id: PeerId,
     /// Incoming connections refused so far (peers outside the set, limits).
     pub refused: Arc<AtomicU64>,
+    /// Outbound frames dropped (peer unreachable, stream broken, queue full).
+    pub dropped: Arc<AtomicU64>,
 }
 
 /// Starts the swarm on the current tokio runtime with the peers in
@@ -124,13 +128,11 @@ pub fn spawn(
             .with_max_established(Some(4 * limits::MAX_VALIDATORS as u32 + 4))
             .with_max_pending_incoming(Some(64)),
     );
-    let frames = request_response::Behaviour::with_codec(
-        FrameCodec::new(cfg.max_frame),
-        [(PROTOCOL, ProtocolSupport::Full)],
-        request_response::Config::default()
-            .with_request_timeout(Duration::from_secs(30))
-            .with_max_concurrent_streams(1024),
-    );
+    let streams = libp2p_stream::Behaviour::new();
+    let mut control = streams.new_control();
+    let incoming = control
+        .accept(PROTOCOL)
+        .map_err(|e| NetError::Transport(e.to_string()))?;
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(keypair)
         .with_tokio()
         .with_tcp(
@@ -142,7 +144,7 @@ pub fn spawn(
         .with_behaviour(|_| Behaviour {
             allow,
             limits,
-            frames,
+            streams,
         })
         .map_err(|e| NetError::Transport(e.to_string()))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(24 * 3600)))
@@ -158,24 +160,32 @@ pub fn spawn(
     let (in_tx, in_rx) = mpsc::channel(4096);
     let (conn_tx, conn_rx) = watch::channel(HashSet::new());
     let refused = Arc::new(AtomicU64::new(0));
+    let dropped = Arc::new(AtomicU64::new(0));
+    let ctx = streams::Ctx {
+        me: local_peer_id,
+        peers: peers.clone(),
+        max_frame: cfg.max_frame,
+        dropped: dropped.clone(),
+    };
+    tokio::spawn(streams::accept(incoming, in_tx, ctx.clone()));
+    tokio::spawn(streams::dispatch(out_rx, control, ctx));
     let state = Shared {
-        in_tx,
         conn_tx,
         refused: refused.clone(),
     };
-    tokio::spawn(run(swarm, state, peers, cfg, out_rx, shutdown));
+    tokio::spawn(run(swarm, state, peers, cfg, shutdown));
     Ok(Network {
         outbound: out_tx,
         inbound: in_rx,
         connected: conn_rx,
         local_peer_id,
         refused,
+        dropped,
     })
 }
 
 /// What the swarm task shares with the event handler.
 struct Shared {
-    in_tx: mpsc::Sender<Inbound>,
     conn_tx: watch::Sender<HashSet<usize>>,
     refused: Arc<AtomicU64>,
 }
@@ -185,7 +195,6 @@ async fn run(
     state: Shared,
     mut updates: watch::Receiver<PeerSet>,
     cfg: NetConfig,
-    mut out_rx: mpsc::Receiver<Outbound>,
     mut shutdown: watch::Receiver<bool>,
 ) {
     let me = *swarm.local_peer_id();
@@ -231,28 +240,15 @@ async fn run(
                     }
                 }
             }
-            Some(out) = out_rx.recv() => {
-                match peers.peers().get(out.to) {
-                    Some(p) if p.id != me => {
-                        swarm.behaviour_mut().frames.send_request(&p.id, out.frame);
-                    }
-                    _ => debug!(to = out.to, "p2p: dropping frame to self or unknown validator"),
-                }
-            }
             event = swarm.select_next_some() => {
-                handle_event(&mut swarm, &state, &peers, event).await;
+                handle_event(&state, &peers, event);
             }
         }
     }
 }
 
-async fn handle_event(
-    swarm: &mut Swarm<Behaviour>,
-    state: &Shared,
-    peers: &PeerSet,
-    event: SwarmEvent<BehaviourEvent>,
-) {
-    let (in_tx, conn_tx) = (&state.in_tx, &state.conn_tx);
+fn handle_event(state: &Shared, peers: &PeerSet, event: SwarmEvent<BehaviourEvent>) {
+    let conn_tx = &state.conn_tx;
     match event {
         SwarmEvent::NewListenAddr { address, .. } => info!(%address, "p2p: listening"),
         SwarmEvent::ConnectionEstablished { peer_id, .. } => {
@@ -286,39 +282,6 @@ async fn handle_event(
             state.refused.fetch_add(1, Ordering::Relaxed);
             warn!(%send_back_addr, %error, "p2p: refused incoming connection");
         }
-        SwarmEvent::Behaviour(BehaviourEvent::Frames(request_response::Event::Message {
-            peer,
-            message,
-            ..
-        })) => match message {
-            request_response::Message::Request {
-                request, channel, ..
-            } => {
-                let _ = swarm.behaviour_mut().frames.send_response(channel, ());
-                match peers.index_of(&peer) {
-                    Some(from) => {
-                        if in_tx
-                            .send(Inbound {
-                                from,
-                                frame: request,
-                            })
-                            .await
-                            .is_err()
-                        {
-                            debug!("p2p: runtime gone, dropping frame");
-                        }
-                    }
-                    None => warn!(%peer, "p2p: frame from a peer outside the validator set"),
-                }
-            }
-            request_response::Message::Response { .. } => {}
-        },
-        SwarmEvent::Behaviour(BehaviourEvent::Frames(
-            request_response::Event::OutboundFailure { peer, error, .. },
-        )) => debug!(%peer, %error, "p2p: frame not delivered"),
-        SwarmEvent::Behaviour(BehaviourEvent::Frames(
-            request_response::Event::InboundFailure { peer, error, .. },
-        )) => debug!(%peer, %error, "p2p: inbound frame failed"),
         _ => {}
     }
 }

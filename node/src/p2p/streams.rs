@@ -1,0 +1,170 @@
+//! Frame streams: one long-lived outbound stream per peer, written by that
+//! peer's writer task, and one reader task per inbound stream.
+//!
+//! ```text
+//!   Outbound{to, frame} ─► dispatch ─► writer(peer) ─► stream ─► peer
+//!                                      (queue; coalesces frames, one flush)
+//!   peer ─► stream ─► reader ─► Inbound{from, frame} ─► runtime
+//! ```
+//!
+//! A stream is opened on the first frame for a peer and kept. Frames keep
+//! their order per peer. If the peer is unreachable or its stream breaks,
+//! the frames in hand are dropped and the next frame opens a new stream:
+//! consensus and gossip already tolerate lost messages (timeouts, view
+//! changes, block sync), and holding frames for a dead peer would only
+//! delay the live ones. A writer's queue is bounded; when it is full the
+//! frame is dropped and counted, so one slow peer never stalls the others.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use futures::{AsyncWriteExt, StreamExt};
+use libp2p::{PeerId, Stream};
+use libp2p_stream::{Control, IncomingStreams};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, warn};
+
+use super::codec::{PROTOCOL, encode_frame, read_frame};
+use super::peers::PeerSet;
+use super::{Inbound, Outbound};
+
+/// Frames queued per peer before new ones are dropped.
+const WRITER_QUEUE: usize = 4096;
+/// Most frames written together before one flush.
+const COALESCE: usize = 256;
+/// How long opening a stream may take before the frames are dropped.
+const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What the stream tasks share.
+#[derive(Clone)]
+pub(crate) struct Ctx {
+    pub(crate) me: PeerId,
+    pub(crate) peers: watch::Receiver<PeerSet>,
+    pub(crate) max_frame: usize,
+    /// Frames dropped because a writer's queue was full or its stream broke.
+    pub(crate) dropped: Arc<AtomicU64>,
+}
+
+/// Routes each outbound frame to its peer's writer, starting writers as
+/// needed and retiring those of peers that left the set.
+pub(crate) async fn dispatch(mut out_rx: mpsc::Receiver<Outbound>, control: Control, mut ctx: Ctx) {
+    let mut writers: HashMap<PeerId, mpsc::Sender<Vec<u8>>> = HashMap::new();
+    while let Some(out) = out_rx.recv().await {
+        if ctx.peers.has_changed().unwrap_or(false) {
+            let set = ctx.peers.borrow_and_update();
+            writers.retain(|p, _| set.index_of(p).is_some());
+        }
+        let peer = match ctx.peers.borrow().peers().get(out.to) {
+            Some(p) if p.id != ctx.me => p.id,
+            _ => {
+                debug!(
+                    to = out.to,
+                    "p2p: dropping frame to self or unknown validator"
+                );
+                continue;
+            }
+        };
+        let tx = writers.entry(peer).or_insert_with(|| {
+            let (tx, rx) = mpsc::channel(WRITER_QUEUE);
+            tokio::spawn(write_frames(peer, control.clone(), rx, ctx.clone()));
+            tx
+        });
+        match tx.try_send(out.frame) {
+            Ok(()) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                ctx.dropped.fetch_add(1, Ordering::Relaxed);
+                debug!(%peer, "p2p: writer queue full, frame dropped");
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                writers.remove(&peer);
+            }
+        }
+    }
+    debug!("p2p: outbound channel closed, dispatcher done");
+}
+
+/// One peer's writer: takes every frame queued (up to [`COALESCE`]),
+/// writes them with one flush, and keeps the stream for the next ones.
+async fn write_frames(
+    peer: PeerId,
+    mut control: Control,
+    mut rx: mpsc::Receiver<Vec<u8>>,
+    ctx: Ctx,
+) {
+    let mut stream: Option<Stream> = None;
+    let mut buf = Vec::new();
+    let mut frames = Vec::with_capacity(COALESCE);
+    while rx.recv_many(&mut frames, COALESCE).await > 0 {
+        buf.clear();
+        for f in frames.drain(..) {
+            if let Err(e) = encode_frame(&f, ctx.max_frame, &mut buf) {
+                warn!(%peer, %e, "p2p: frame not sent");
+            }
+        }
+        if stream.is_none() {
+            match tokio::time::timeout(OPEN_TIMEOUT, control.open_stream(peer, PROTOCOL)).await {
+                Ok(Ok(s)) => stream = Some(s),
+                Ok(Err(e)) => {
+                    debug!(%peer, %e, bytes = buf.len(), "p2p: no stream, frames dropped");
+                    ctx.dropped.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+                Err(_) => {
+                    debug!(%peer, "p2p: opening a stream timed out, frames dropped");
+                    ctx.dropped.fetch_add(1, Ordering::Relaxed);
+                    continue;
+                }
+            }
+        }
+        if let Some(s) = stream.as_mut() {
+            let sent = async {
+                s.write_all(&buf).await?;
+                s.flush().await
+            }
+            .await;
+            if let Err(e) = sent {
+                debug!(%peer, %e, "p2p: stream broke, frames dropped");
+                ctx.dropped.fetch_add(1, Ordering::Relaxed);
+                stream = None;
+            }
+        }
+    }
+}
+
+/// Accepts inbound streams from peers of the current set and starts a
+/// reader for each. Streams from anyone else are dropped (reset).
+pub(crate) async fn accept(mut incoming: IncomingStreams, in_tx: mpsc::Sender<Inbound>, ctx: Ctx) {
+    while let Some((peer, stream)) = incoming.next().await {
+        if ctx.peers.borrow().index_of(&peer).is_none() {
+            warn!(%peer, "p2p: stream from a peer outside the validator set");
+            continue;
+        }
+        tokio::spawn(read_frames(peer, stream, in_tx.clone(), ctx.clone()));
+    }
+}
+
+/// Reads frames until the stream ends, breaks or sends an oversized frame,
+/// or the peer leaves the set.
+async fn read_frames(peer: PeerId, mut stream: Stream, in_tx: mpsc::Sender<Inbound>, ctx: Ctx) {
+    loop {
+        let frame = match read_frame(&mut stream, ctx.max_frame).await {
+            Ok(Some(f)) => f,
+            Ok(None) => return,
+            Err(e) => {
+                debug!(%peer, %e, "p2p: inbound stream ended");
+                return;
+            }
+        };
+        // The index of a peer can change when the set does: look it up per frame.
+        let Some(from) = ctx.peers.borrow().index_of(&peer) else {
+            warn!(%peer, "p2p: frame from a peer outside the validator set");
+            return;
+        };
+        if in_tx.send(Inbound { from, frame }).await.is_err() {
+            debug!("p2p: runtime gone, reader done");
+            return;
+        }
+    }
+}
