@@ -41,6 +41,11 @@ use crate::smt::Smt;
 pub trait History {
     /// `Some(accepted)` if record `id` was committed before this block.
     fn committed(&self, id: &RecordId) -> Result<Option<bool>>;
+
+    /// [`History::committed`] for many ids at once, in order.
+    fn committed_many(&self, ids: &[RecordId]) -> Result<Vec<Option<bool>>> {
+        ids.iter().map(|id| self.committed(id)).collect()
+    }
 }
 
 /// An expiry queue entry that is due: its stored key and the state key.
@@ -124,9 +129,10 @@ pub fn execute(
         height: block.header.height,
     };
 
+    let before = history.committed_many(&ids)?;
     for (i, rec) in block.records.iter().enumerate() {
         let id = ids[i];
-        let fresh = !seen.contains_key(&id) && history.committed(&id)?.is_none();
+        let fresh = !seen.contains_key(&id) && before[i].is_none();
         out.fresh.push(fresh);
         let result = match precheck(rules, history, &seen, rec, !fresh, now, sig_ok.contains(&i))? {
             Err(code) => ExecResult::Rejected(code),

@@ -146,6 +146,18 @@ impl<K: KvStore> History for StoreHistory<'_, K> {
             None => Ok(None),
         }
     }
+
+    fn committed_many(&self, ids: &[RecordId]) -> Result<Vec<Option<bool>>> {
+        let keys: Vec<Vec<u8>> = ids.iter().map(keys::record_id_key).collect();
+        self.0
+            .multi_get(Column::Index, &keys)?
+            .into_iter()
+            .map(|v| {
+                v.map(|v| RecordLoc::decode(&v).map(|l| l.accepted))
+                    .transpose()
+            })
+            .collect()
+    }
 }
 
 impl<K: KvStore> Ledger<K> {
@@ -405,11 +417,11 @@ impl<K: KvStore> Ledger<K> {
             });
         }
 
-        let mut batch = Batch::new();
+        let n = block.records.len();
+        let mut batch = Batch::with_capacity(n * 10 + 64, n * 640 + 4096);
         let mut frontier = frontier_guard.clone();
         let first_log_index = frontier.size();
         let mut nodes = Vec::with_capacity(block.records.len() * 2 + 64);
-        let mut buf = Vec::with_capacity(512);
         for (i, rec) in block.records.iter().enumerate() {
             let id = out.ids[i];
             let result = out.results[i];
@@ -421,9 +433,10 @@ impl<K: KvStore> Ledger<K> {
                 result,
             };
             frontier.append(entry_hash(&entry), &mut nodes);
-            let mut v = (i as u32).to_be_bytes().to_vec();
-            entry.to_canonical_into(&mut v);
-            batch.put(Column::Index, keys::log_index_key(log_index), v);
+            batch.put_with(Column::Index, keys::log_index_key(log_index), |v| {
+                v.extend_from_slice(&(i as u32).to_be_bytes());
+                entry.to_canonical_into(v);
+            });
             if out.fresh[i] {
                 let loc = RecordLoc {
                     height: h.height,
@@ -449,24 +462,16 @@ impl<K: KvStore> Ledger<K> {
                 keys::secondary_key(keys::IDX_KIND, r.kind.name().as_bytes(), log_index),
                 [],
             );
-            buf.clear();
-            rec.to_canonical_into(&mut buf);
-            batch.put(
-                Column::Records,
-                keys::record_key(h.height, i as u32),
-                buf.clone(),
-            );
+            batch.put_with(Column::Records, keys::record_key(h.height, i as u32), |v| {
+                rec.to_canonical_into(v)
+            });
         }
         for (level, index, node) in &nodes {
-            batch.put(
-                Column::LogNodes,
-                keys::log_node_key(*level, *index),
-                node.0.to_vec(),
-            );
+            batch.put(Column::LogNodes, keys::log_node_key(*level, *index), node.0);
         }
         let mut entries = Vec::with_capacity(out.statuses.len());
         for (key, value) in out.statuses {
-            batch.put(Column::State, keys::status_key(&key), value.clone());
+            batch.put(Column::State, keys::status_key(&key), &value);
             entries.push((key, Arc::<[u8]>::from(value)));
         }
         for qk in out.expiry_removed {

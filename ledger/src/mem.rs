@@ -44,7 +44,7 @@ impl KvStore for MemKv {
             let map = &mut maps[col.index()];
             match value {
                 Some(v) => {
-                    map.insert(key.clone(), v.clone());
+                    map.insert(key.to_vec(), v.to_vec());
                 }
                 None => {
                     map.remove(key);

@@ -107,6 +107,18 @@ impl KvStore for RocksKv {
         self.db.get_cf(cf, key).map_err(storage("get"))
     }
 
+    fn multi_get(&self, col: Column, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
+        let cf = self.cf(col)?;
+        self.db
+            .batched_multi_get_cf(cf, keys, false)
+            .into_iter()
+            .map(|r| {
+                r.map(|v| v.map(|v| v.to_vec()))
+                    .map_err(storage("multi_get"))
+            })
+            .collect()
+    }
+
     fn write(&self, batch: Batch) -> Result<()> {
         let mut cfs = Vec::with_capacity(Column::ALL.len());
         for col in Column::ALL {
@@ -114,12 +126,9 @@ impl KvStore for RocksKv {
         }
         // Each column's memtable is a skip list; inserting its keys in
         // ascending order lets every insert start from the previous one's
-        // position instead of searching from the top. The sort is stable,
-        // so writes to one key keep their order (the later still wins).
-        let mut ops: Vec<&crate::kv::Op> = batch.ops().iter().collect();
-        ops.sort_by(|a, b| (a.0.index(), &a.1).cmp(&(b.0.index(), &b.1)));
+        // position instead of searching from the top.
         let mut wb = WriteBatch::default();
-        for (col, key, value) in ops {
+        for (col, key, value) in batch.sorted_ops() {
             let cf = cfs[col.index()];
             match value {
                 Some(v) => wb.put_cf(cf, key, v),
