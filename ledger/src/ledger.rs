@@ -633,11 +633,7 @@ fn read_summary<K: KvStore>(kv: &K, height: u64) -> Result<Option<ExecSummary>> 
 /// Writes the chain id, genesis, agencies, policy, the genesis summary and tip.
 fn init<K: KvStore>(kv: &K, genesis: &Genesis, rules: &Rules) -> Result<()> {
     let mut b = Batch::new();
-    b.put(
-        Column::Meta,
-        keys::META_CHAIN_ID,
-        rules.chain_id.0.0.to_vec(),
-    );
+    b.put(Column::Meta, keys::META_CHAIN_ID, rules.chain_id.0.0);
     b.put(Column::Meta, keys::META_GENESIS, genesis.to_canonical());
     for a in genesis.agencies.iter() {
         b.put(

@@ -79,11 +79,7 @@ impl<K: KvStore> Ledger<K> {
             payload,
         };
         let mut b = Batch::new();
-        b.put(
-            Column::Payloads,
-            commitment.0.to_vec(),
-            stored.to_canonical(),
-        );
+        b.put(Column::Payloads, commitment.0, stored.to_canonical());
         self.kv.write(b)?;
         Ok(commitment)
     }
@@ -124,7 +120,7 @@ pub(crate) fn erase_into<K: KvStore>(
                 by: *record,
                 height,
             };
-            batch.put(Column::Payloads, commitment.0.to_vec(), tomb.to_canonical());
+            batch.put(Column::Payloads, commitment.0, tomb.to_canonical());
             done.push(commitment);
         }
     }

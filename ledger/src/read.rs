@@ -492,8 +492,8 @@ impl<K: KvStore> Ledger<K> {
         let mut b = Batch::new();
         for (k, v) in writes {
             match v {
-                Some(v) => b.put(Column::Consensus, k.to_vec(), v.to_vec()),
-                None => b.delete(Column::Consensus, k.to_vec()),
+                Some(v) => b.put(Column::Consensus, k, v),
+                None => b.delete(Column::Consensus, k),
             }
         }
         self.kv.write(b)

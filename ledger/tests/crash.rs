@@ -286,15 +286,15 @@ fn corrupt_store_gives_an_error() {
         let kv = RocksKv::open(dir.path()).unwrap();
         let old = kv.get(col, key).unwrap();
         let mut b = chancery_ledger::Batch::new();
-        b.put(col, key.to_vec(), value.to_vec());
+        b.put(col, key, value);
         kv.write(b).unwrap();
         drop(kv);
         let err = Ledger::open_rocks(dir.path(), &fx.genesis).unwrap_err();
         let kv = RocksKv::open(dir.path()).unwrap();
         let mut b = chancery_ledger::Batch::new();
         match old {
-            Some(v) => b.put(col, key.to_vec(), v),
-            None => b.delete(col, key.to_vec()),
+            Some(v) => b.put(col, key, v),
+            None => b.delete(col, key),
         }
         kv.write(b).unwrap();
         err
