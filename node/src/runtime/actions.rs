@@ -15,8 +15,17 @@ use crate::wire::{Frame, MAX_GOSSIP_RECORDS, MAX_SYNC_BLOCKS, SyncedBlock};
 impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     /// Executes queued actions until none are left (actions may feed inputs
     /// back, which queue more actions).
+    ///
+    /// A `Persist` followed by another in the queue is skipped: the later
+    /// state supersedes it, and acknowledging the later token acknowledges
+    /// every earlier one. Whatever the replica let out between them did not
+    /// wait for the skipped state (held messages stay in the replica until
+    /// their token is acknowledged), so one synced write serves them all.
     pub(super) async fn drain(&mut self, queue: &mut VecDeque<Action>) {
         while let Some(action) = queue.pop_front() {
+            if superseded(&action, queue) {
+                continue;
+            }
             self.execute(action, queue).await;
         }
     }
@@ -200,6 +209,59 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     }
 }
 
+/// Whether `action` is a `Persist` that a later one in `queue` replaces.
+fn superseded(action: &Action, queue: &VecDeque<Action>) -> bool {
+    matches!(action, Action::Persist { .. })
+        && queue.iter().any(|a| matches!(a, Action::Persist { .. }))
+}
+
 fn consensus_bytes(message: &chancery_consensus::Message) -> Bytes<{ 64 * 1024 * 1024 }> {
     Bytes::new(message.to_canonical()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chancery_consensus::{PersistToken, PersistentState, Timer, TimerKind};
+
+    fn persist(t: u64) -> Action {
+        Action::Persist {
+            token: PersistToken(t),
+            state: PersistentState::genesis(),
+        }
+    }
+
+    fn timer(seq: u64) -> Action {
+        Action::ScheduleTimer {
+            timer: Timer {
+                kind: TimerKind::Progress { view: 0 },
+                seq,
+            },
+            at: 0,
+        }
+    }
+
+    /// Runs the drain's selection over `actions`, returning what it executes.
+    fn executed(actions: Vec<Action>) -> Vec<Action> {
+        let mut queue: VecDeque<Action> = actions.into();
+        let mut out = Vec::new();
+        while let Some(a) = queue.pop_front() {
+            if !superseded(&a, &queue) {
+                out.push(a);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn only_the_last_of_several_queued_persists_is_written() {
+        let out = executed(vec![persist(1), timer(1), persist(2), timer(2), persist(3)]);
+        assert_eq!(out, vec![timer(1), timer(2), persist(3)]);
+    }
+
+    #[test]
+    fn a_lone_persist_and_everything_else_are_kept_in_order() {
+        let out = executed(vec![timer(1), persist(4), timer(2)]);
+        assert_eq!(out, vec![timer(1), persist(4), timer(2)]);
+    }
 }

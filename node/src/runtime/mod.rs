@@ -37,6 +37,9 @@ use tracing::{debug, info, warn};
 use crate::mempool::{AdmitError, Mempool};
 use crate::p2p::{Inbound, Outbound};
 
+/// Most inbound frames handled before their actions are carried out.
+const FRAMES_PER_TURN: usize = 64;
+
 /// The key under which the replica's persistent state is stored.
 pub const REPLICA_STATE_KEY: &[u8] = b"replica/state";
 
@@ -242,7 +245,15 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
                     info!("runtime: shutting down");
                     return;
                 }
-                Some(frame) = inbound.recv() => self.on_frame(frame, &mut queue).await,
+                Some(frame) = inbound.recv() => {
+                    // Take what else has arrived too, so the actions of
+                    // several frames drain together (one persist for all).
+                    self.on_frame(frame, &mut queue).await;
+                    for _ in 1..FRAMES_PER_TURN {
+                        let Ok(frame) = inbound.try_recv() else { break };
+                        self.on_frame(frame, &mut queue).await;
+                    }
+                }
                 Some(cmd) = commands.recv() => self.on_command(cmd).await,
                 _ = sleep => self.fire_timers(&mut queue).await,
             }
