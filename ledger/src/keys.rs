@@ -117,6 +117,41 @@ pub fn secondary_key(tag: u8, value: &[u8], log_index: u64) -> Vec<u8> {
     k
 }
 
+/// The value of a secondary index entry: one block's log positions with
+/// the same value, keyed by the last of them (`secondary_key(…, last)`).
+/// The others are stored as `u32` offsets back from `last`, in ascending
+/// position order; an empty value is a run of `last` alone (the layout of
+/// one entry per record, which older stores hold).
+pub fn encode_run(positions: &[u64]) -> Vec<u8> {
+    let Some((&last, rest)) = positions.split_last() else {
+        return Vec::new();
+    };
+    let mut v = Vec::with_capacity(rest.len() * 4);
+    for p in rest {
+        // One block's positions are at most MAX_BLOCK_RECORDS apart.
+        v.extend_from_slice(&((last - p) as u32).to_be_bytes());
+    }
+    v
+}
+
+/// The log positions of a secondary index entry whose key ends in `last`,
+/// ascending.
+pub fn decode_run(last: u64, value: &[u8]) -> Result<Vec<u64>> {
+    if value.len() % 4 != 0 {
+        return Err(short("secondary index run", value.len()));
+    }
+    let mut out = Vec::with_capacity(value.len() / 4 + 1);
+    for chunk in value.chunks_exact(4) {
+        let back = u32::from_be_bytes([chunk[0], chunk[1], chunk[2], chunk[3]]);
+        let p = last
+            .checked_sub(u64::from(back))
+            .ok_or_else(|| short("secondary index run", value.len()))?;
+        out.push(p);
+    }
+    out.push(last);
+    Ok(out)
+}
+
 /// Reads a big-endian `u64` at `at`.
 pub fn be_u64(bytes: &[u8], at: usize, what: &'static str) -> Result<u64> {
     bytes
@@ -297,6 +332,26 @@ mod tests {
         };
         assert_eq!(TipRecord::decode(&tip.encode()).unwrap(), tip);
         assert!(TipRecord::decode(b"short").is_err());
+    }
+
+    #[test]
+    fn secondary_runs_round_trip_and_an_empty_value_is_its_key_alone() {
+        for positions in [vec![7], vec![3, 5, 9], vec![1000, 1001, 1999]] {
+            let last = *positions.last().unwrap();
+            assert_eq!(
+                decode_run(last, &encode_run(&positions)).unwrap(),
+                positions
+            );
+        }
+        assert_eq!(decode_run(42, &[]).unwrap(), vec![42]);
+        assert!(
+            decode_run(42, &[0, 0, 1]).is_err(),
+            "length not a multiple of 4"
+        );
+        assert!(
+            decode_run(2, &5u32.to_be_bytes()).is_err(),
+            "offset before position 0"
+        );
     }
 
     #[test]

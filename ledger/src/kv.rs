@@ -27,7 +27,8 @@ pub enum Column {
     State,
     /// Record id, log position, subject, issuer and kind indexes.
     Index,
-    /// Record log nodes: level ‖ index → hash of a perfect subtree.
+    /// Record log nodes: level ‖ index → hash of a perfect subtree of
+    /// two or more leaves (a leaf is the hash of its log entry).
     LogNodes,
     /// Opaque consensus state (votes), written by the consensus layer.
     Consensus,

@@ -1,6 +1,6 @@
 //! The ledger: opening a store, checking and committing blocks.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex, RwLock};
 
 use bincode::{Decode, Encode};
@@ -127,8 +127,21 @@ impl<K: KvStore> std::fmt::Debug for Ledger<K> {
 
 pub(crate) struct StoreNodes<'a, K: KvStore>(pub(crate) &'a K);
 
+/// Leaves (level 0) are not stored as nodes: a leaf is the hash of the
+/// log entry stored under its log index, so it is computed from that.
 impl<K: KvStore> NodeSource for StoreNodes<'_, K> {
     fn node(&self, level: u8, index: u64) -> Result<Hash> {
+        if level == 0 {
+            let v = self
+                .0
+                .get(Column::Index, &keys::log_index_key(index))?
+                .ok_or_else(|| missing("log entry", format!("entry {index} is missing")))?;
+            let entry = v
+                .get(4..)
+                .ok_or_else(|| missing("log entry", format!("entry {index} is truncated")))?;
+            let entry = LogEntry::from_canonical(entry).map_err(decode_err("log entry"))?;
+            return Ok(entry_hash(&entry));
+        }
         let v = self
             .0
             .get(Column::LogNodes, &keys::log_node_key(level, index))?
@@ -422,6 +435,7 @@ impl<K: KvStore> Ledger<K> {
         let mut frontier = frontier_guard.clone();
         let first_log_index = frontier.size();
         let mut nodes = Vec::with_capacity(block.records.len() * 2 + 64);
+        let mut runs: HashMap<(u8, &[u8]), Vec<u64>> = HashMap::new();
         for (i, rec) in block.records.iter().enumerate() {
             let id = out.ids[i];
             let result = out.results[i];
@@ -447,26 +461,30 @@ impl<K: KvStore> Ledger<K> {
                 batch.put(Column::Index, keys::record_id_key(&id), loc.encode());
             }
             let r = &rec.record;
-            batch.put(
-                Column::Index,
-                keys::secondary_key(keys::IDX_SUBJECT, r.subject.as_bytes(), log_index),
-                [],
-            );
-            batch.put(
-                Column::Index,
-                keys::secondary_key(keys::IDX_ISSUER, r.issuer.as_str().as_bytes(), log_index),
-                [],
-            );
-            batch.put(
-                Column::Index,
-                keys::secondary_key(keys::IDX_KIND, r.kind.name().as_bytes(), log_index),
-                [],
-            );
+            for (tag, value) in [
+                (keys::IDX_SUBJECT, r.subject.as_bytes()),
+                (keys::IDX_ISSUER, r.issuer.as_str().as_bytes()),
+                (keys::IDX_KIND, r.kind.name().as_bytes()),
+            ] {
+                runs.entry((tag, value)).or_default().push(log_index);
+            }
             batch.put_with(Column::Records, keys::record_key(h.height, i as u32), |v| {
                 rec.to_canonical_into(v)
             });
         }
-        for (level, index, node) in &nodes {
+        // One index entry per block and value: a block's records mostly
+        // share a few issuers and kinds.
+        for ((tag, value), positions) in &runs {
+            if let Some(&last) = positions.last() {
+                batch.put(
+                    Column::Index,
+                    keys::secondary_key(*tag, value, last),
+                    keys::encode_run(positions),
+                );
+            }
+        }
+        // Leaves are recomputed from the log entries (see `StoreNodes`).
+        for (level, index, node) in nodes.iter().filter(|(level, ..)| *level > 0) {
             batch.put(Column::LogNodes, keys::log_node_key(*level, *index), node.0);
         }
         let mut entries = Vec::with_capacity(out.statuses.len());

@@ -111,10 +111,25 @@ impl<K: KvStore> Ledger<K> {
         from.extend_from_slice(&start.to_be_bytes());
         let mut to = prefix.clone();
         to.extend_from_slice(&[0xff; 9]);
+        // Each entry is one block's run of positions, keyed by its last:
+        // the first entry at or after `start` is the run holding `start`
+        // (or the next), and every entry gives at least one position
+        // ≥ `start`, so `limit + 1` entries are enough.
         let rows = self.kv.scan(Column::Index, &from, Some(&to), limit + 1)?;
-        rows.iter()
-            .map(|(k, _)| keys::be_u64(k, prefix.len(), "secondary index key"))
-            .collect()
+        let mut out = Vec::new();
+        for (k, v) in &rows {
+            let last = keys::be_u64(k, prefix.len(), "secondary index key")?;
+            out.extend(
+                keys::decode_run(last, v)?
+                    .into_iter()
+                    .filter(|p| *p >= start),
+            );
+            if out.len() > limit {
+                break;
+            }
+        }
+        out.truncate(limit + 1);
+        Ok(out)
     }
 
     /// Up to `limit + 1` log positions of blocks `from..=to`.

@@ -338,6 +338,21 @@ fn queries_page_stably<B: Backend>() {
         .unwrap();
     assert_eq!(by_issuer.items.len() as u64, l.log_size());
     assert!(by_issuer.next.is_none());
+    // Paging three at a time starts and ends pages inside one block's run
+    // of the issuer index, and still yields every position once, in order.
+    let mut paged = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = l
+            .query(&Filter::Issuer(agency("transport")), cursor, 3)
+            .unwrap();
+        paged.extend(page.items.iter().map(|r| r.log_index));
+        match page.next {
+            Some(c) => cursor = Some(c),
+            None => break,
+        }
+    }
+    assert_eq!(paged, (0..l.log_size()).collect::<Vec<_>>());
     assert!(
         l.query(&Filter::Issuer(agency("health")), None, 10)
             .unwrap()
