@@ -137,7 +137,7 @@ pub fn encode_run(positions: &[u64]) -> Vec<u8> {
 /// The log positions of a secondary index entry whose key ends in `last`,
 /// ascending.
 pub fn decode_run(last: u64, value: &[u8]) -> Result<Vec<u64>> {
-    if value.len() % 4 != 0 {
+    if !value.len().is_multiple_of(4) {
         return Err(short("secondary index run", value.len()));
     }
     let mut out = Vec::with_capacity(value.len() / 4 + 1);
