@@ -1,24 +1,24 @@
-//! The ledger: opening a store, checking and committing blocks.
+//! The ledger: opening a store, its state in memory, accessors. Header
+//! checks are in [`crate::header`], commits in [`crate::commit`].
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, RwLock};
 
 use bincode::{Decode, Encode};
 use chancery_types::bounded::List;
 use chancery_types::encoding::DecodeCtx;
-use chancery_types::log_proof::{empty_root, entry_hash, records_root};
-use chancery_types::state_proof::{StateProof, Status, ValidatorSchedule, validators_key};
+use chancery_types::log_proof::{empty_root, entry_hash};
+use chancery_types::state_proof::{StateProof, ValidatorSchedule};
 use chancery_types::{
-    Block, BlockHeader, Canonical, ChainId, CommitCertificate, ExecResult, Genesis, Hash, LogEntry,
-    RecordId, Timestamp, ValidatorSet, limits,
+    Canonical, ChainId, ExecResult, Genesis, Hash, LogEntry, RecordId, Timestamp, ValidatorSet,
+    limits,
 };
 
 use crate::error::{LedgerError, Result, decode_err, missing};
-use crate::execute::{DueExpiry, History, execute};
-use crate::keys::{self, BlockMeta, RecordLoc, TipRecord};
+use crate::keys::{self, TipRecord};
 use crate::kv::{Batch, Column, KvStore};
 use crate::log::{Frontier, NodeSource};
-use crate::rules::{Rules, SignatureCheck, StoredRules};
+use crate::rules::{Rules, StoredRules};
 use crate::smt::Smt;
 use crate::summary::ExecSummary;
 
@@ -81,19 +81,6 @@ pub struct Committed {
     pub summary: ExecSummary,
 }
 
-/// The fields of a header the proposer chooses; the ledger fills the rest.
-#[derive(Clone, Debug)]
-pub struct HeaderParams {
-    /// Consensus view.
-    pub view: u64,
-    /// Proposer's clock (must not be before the tip's timestamp).
-    pub timestamp: Timestamp,
-    /// Proposer index.
-    pub proposer: u16,
-    /// Hash of the certifying validator set.
-    pub validator_set_hash: Hash,
-}
-
 pub(crate) struct View {
     pub(crate) tip: TipRecord,
     pub(crate) log_size: u64,
@@ -107,12 +94,12 @@ pub(crate) struct View {
 pub struct Ledger<K: KvStore> {
     pub(crate) kv: K,
     /// The rules in force for the next block (swapped when governance changes them).
-    rules: RwLock<Arc<Rules>>,
-    chain_id: ChainId,
-    execution_lag: u64,
-    genesis_validators: ValidatorSet,
-    genesis_time: Timestamp,
-    commit_lock: Mutex<Frontier>,
+    pub(crate) rules: RwLock<Arc<Rules>>,
+    pub(crate) chain_id: ChainId,
+    pub(crate) execution_lag: u64,
+    pub(crate) genesis_validators: ValidatorSet,
+    pub(crate) genesis_time: Timestamp,
+    pub(crate) commit_lock: Mutex<Frontier>,
     pub(crate) view: RwLock<View>,
 }
 
@@ -147,29 +134,6 @@ impl<K: KvStore> NodeSource for StoreNodes<'_, K> {
             .get(Column::LogNodes, &keys::log_node_key(level, index))?
             .ok_or_else(|| missing("log node", format!("node ({level}, {index}) is missing")))?;
         keys::hash_at(&v, 0, "log node")
-    }
-}
-
-struct StoreHistory<'a, K: KvStore>(&'a K);
-
-impl<K: KvStore> History for StoreHistory<'_, K> {
-    fn committed(&self, id: &RecordId) -> Result<Option<bool>> {
-        match self.0.get(Column::Index, &keys::record_id_key(id))? {
-            Some(v) => Ok(Some(RecordLoc::decode(&v)?.accepted)),
-            None => Ok(None),
-        }
-    }
-
-    fn committed_many(&self, ids: &[RecordId]) -> Result<Vec<Option<bool>>> {
-        let keys: Vec<Vec<u8>> = ids.iter().map(keys::record_id_key).collect();
-        self.0
-            .multi_get(Column::Index, &keys)?
-            .into_iter()
-            .map(|v| {
-                v.map(|v| RecordLoc::decode(&v).map(|l| l.accepted))
-                    .transpose()
-            })
-            .collect()
     }
 }
 
@@ -317,332 +281,9 @@ impl<K: KvStore> Ledger<K> {
     pub fn exec_summary(&self, height: u64) -> Result<Option<ExecSummary>> {
         read_summary(&self.kv, height)
     }
-
-    /// The header the next block must have, given the proposer's choices:
-    /// chain id, height, parent, records root and count, exec height and
-    /// the roots of that height. Fails if `timestamp` is before the tip's.
-    pub fn next_header(
-        &self,
-        params: &HeaderParams,
-        records: &[chancery_types::SignedRecord],
-    ) -> Result<BlockHeader> {
-        let tip = self.tip();
-        let height = tip.height + 1;
-        if params.timestamp < tip.timestamp {
-            return Err(LedgerError::TimestampRegressed {
-                height,
-                parent: tip.timestamp.0,
-                got: params.timestamp.0,
-            });
-        }
-        let exec_height = height.saturating_sub(self.execution_lag);
-        let summary = self
-            .exec_summary(exec_height)?
-            .ok_or_else(|| missing("exec summary", format!("none at height {exec_height}")))?;
-        let ids: Vec<RecordId> = records.iter().map(|r| r.id()).collect();
-        Ok(self.header_on(height, tip.hash, &summary, params, &ids))
-    }
-
-    /// The header of a block at `height` over records `ids`, whose parent
-    /// is `parent`, carrying `summary` (the roots after executing
-    /// `height − execution_lag`). Unlike [`Ledger::next_header`] the parent
-    /// need not be committed yet (pipelined proposals); the caller checks
-    /// the timestamp against the parent's.
-    pub fn header_on(
-        &self,
-        height: u64,
-        parent: Hash,
-        summary: &ExecSummary,
-        params: &HeaderParams,
-        ids: &[RecordId],
-    ) -> BlockHeader {
-        BlockHeader {
-            chain_id: self.chain_id,
-            height,
-            view: params.view,
-            parent,
-            timestamp: params.timestamp,
-            proposer: params.proposer,
-            records_root: records_root(ids),
-            record_count: ids.len() as u32,
-            exec_height: summary.height,
-            log_root: summary.log_root,
-            log_size: summary.log_size,
-            state_root: summary.state_root,
-            validator_set_hash: params.validator_set_hash,
-        }
-    }
-
-    /// Checks that `header` can follow the tip: chain, height, parent,
-    /// timestamp, exec height and roots. Validators run this on proposals;
-    /// [`Ledger::commit`] runs it again. Does not look at the records.
-    pub fn check_header(&self, header: &BlockHeader) -> Result<()> {
-        let tip = self.read_view().tip;
-        check_header_against(&self.kv, self.chain_id, self.execution_lag, tip, header)
-    }
-
-    /// Executes and stores a certified block: block, certificate, results,
-    /// state changes, log nodes and indexes in one synced atomic batch.
-    /// When this returns `Ok` the block is durable; on `Err` nothing of it
-    /// was written. The certificate is verified by the caller; here it
-    /// must only name this block. `results` in `block` are ignored and
-    /// recomputed.
-    pub fn commit(
-        &self,
-        block: &Block,
-        cert: &CommitCertificate,
-        sigs: &dyn SignatureCheck,
-    ) -> Result<Committed> {
-        let mut frontier_guard = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let (tip, smt) = {
-            let v = self.read_view();
-            let smt = v
-                .versions
-                .back()
-                .map(|(_, s)| s.clone())
-                .unwrap_or_default();
-            (v.tip, smt)
-        };
-        let h = &block.header;
-        check_header_against(&self.kv, self.chain_id, self.execution_lag, tip, h)?;
-        let rules = self.rules();
-        let hash = h.hash();
-        if cert.vote.height != h.height || cert.vote.block_hash != hash {
-            return Err(LedgerError::CertificateMismatch {
-                cert_height: cert.vote.height,
-                cert_hash: cert.vote.block_hash,
-                height: h.height,
-                hash,
-            });
-        }
-        if h.record_count as usize != block.records.len() {
-            return Err(LedgerError::PayloadMismatch {
-                height: h.height,
-                field: "record_count",
-            });
-        }
-        let due = due_expiries(&self.kv, tip.timestamp, h.timestamp)?;
-        let out = execute(&rules, &StoreHistory(&self.kv), &smt, due, block, sigs)?;
-        if records_root(&out.ids) != h.records_root {
-            return Err(LedgerError::PayloadMismatch {
-                height: h.height,
-                field: "records_root",
-            });
-        }
-
-        let n = block.records.len();
-        let mut batch = Batch::with_capacity(n * 10 + 64, n * 640 + 4096);
-        let mut frontier = frontier_guard.clone();
-        let first_log_index = frontier.size();
-        let mut nodes = Vec::with_capacity(block.records.len() * 2 + 64);
-        let mut runs: HashMap<(u8, &[u8]), Vec<u64>> = HashMap::new();
-        for (i, rec) in block.records.iter().enumerate() {
-            let id = out.ids[i];
-            let result = out.results[i];
-            let log_index = first_log_index + i as u64;
-            let entry = LogEntry {
-                record: id,
-                height: h.height,
-                timestamp: h.timestamp,
-                result,
-            };
-            frontier.append(entry_hash(&entry), &mut nodes);
-            batch.put_with(Column::Index, keys::log_index_key(log_index), |v| {
-                v.extend_from_slice(&(i as u32).to_be_bytes());
-                entry.to_canonical_into(v);
-            });
-            if out.fresh[i] {
-                let loc = RecordLoc {
-                    height: h.height,
-                    index: i as u32,
-                    log_index,
-                    accepted: result == ExecResult::Accepted,
-                };
-                batch.put(Column::Index, keys::record_id_key(&id), loc.encode());
-            }
-            let r = &rec.record;
-            for (tag, value) in [
-                (keys::IDX_SUBJECT, r.subject.as_bytes()),
-                (keys::IDX_ISSUER, r.issuer.as_str().as_bytes()),
-                (keys::IDX_KIND, r.kind.name().as_bytes()),
-            ] {
-                runs.entry((tag, value)).or_default().push(log_index);
-            }
-            batch.put_with(Column::Records, keys::record_key(h.height, i as u32), |v| {
-                rec.to_canonical_into(v)
-            });
-        }
-        // One index entry per block and value: a block's records mostly
-        // share a few issuers and kinds.
-        for ((tag, value), positions) in &runs {
-            if let Some(&last) = positions.last() {
-                batch.put(
-                    Column::Index,
-                    keys::secondary_key(*tag, value, last),
-                    keys::encode_run(positions),
-                );
-            }
-        }
-        // Leaves are recomputed from the log entries (see `StoreNodes`).
-        for (level, index, node) in nodes.iter().filter(|(level, ..)| *level > 0) {
-            batch.put(Column::LogNodes, keys::log_node_key(*level, *index), node.0);
-        }
-        let mut entries = Vec::with_capacity(out.statuses.len());
-        for (key, value) in out.statuses {
-            batch.put(Column::State, keys::status_key(&key), &value);
-            entries.push((key, Arc::<[u8]>::from(value)));
-        }
-        for qk in out.expiry_removed {
-            batch.delete(Column::State, qk);
-        }
-        for (until, key) in &out.expiry_added {
-            batch.put(Column::State, keys::expiry_key(*until, key), []);
-        }
-        crate::payload::erase_into(&self.kv, &mut batch, h.height, &out.erasures)?;
-        if let Some(next) = &out.rules {
-            batch.put(
-                Column::State,
-                vec![keys::STATE_RULES],
-                next.to_stored().to_canonical(),
-            );
-            if next.validators_from > rules.validators_from {
-                batch.put(
-                    Column::State,
-                    keys::tagged(keys::STATE_VALSET, &next.validators_from.to_be_bytes()),
-                    next.validators.to_canonical(),
-                );
-            }
-        }
-        let new_smt = smt.with(entries);
-        if let Some(next) = &out.rules
-            && next.validators_from > rules.validators_from
-        {
-            set_change_proof(&new_smt, next.validators_from, &mut batch);
-        }
-        let summary = ExecSummary {
-            height: h.height,
-            log_root: frontier.root(),
-            log_size: frontier.size(),
-            state_root: new_smt.root(),
-        };
-        batch.put(Column::State, keys::summary_key(h.height), summary.encode());
-        let hk = keys::height_key(h.height);
-        batch.put(Column::Headers, hk, h.to_canonical());
-        batch.put(
-            Column::Blocks,
-            hk,
-            BlockMeta {
-                hash,
-                record_count: h.record_count,
-                first_log_index,
-            }
-            .encode(),
-        );
-        batch.put(Column::Certs, hk, cert.to_canonical());
-        let results = List::new(out.results.clone()).map_err(|_| LedgerError::PayloadMismatch {
-            height: h.height,
-            field: "record_count",
-        })?;
-        batch.put(Column::Results, hk, StoredResults(results).to_canonical());
-        let new_tip = TipRecord {
-            height: h.height,
-            hash,
-            timestamp: h.timestamp,
-        };
-        batch.put(Column::Meta, keys::META_TIP, new_tip.encode());
-
-        self.kv.write(batch)?;
-
-        *frontier_guard = frontier;
-        if let Some(next) = out.rules {
-            *self.rules.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
-        }
-        {
-            let mut v = self.view.write().unwrap_or_else(|e| e.into_inner());
-            v.tip = new_tip;
-            v.log_size = summary.log_size;
-            v.versions.push_back((h.height, new_smt));
-            let keep = (self.execution_lag + EXTRA_STATE_VERSIONS) as usize;
-            while v.versions.len() > keep {
-                v.versions.pop_front();
-            }
-        }
-        tracing::debug!(
-            height = h.height,
-            records = block.records.len(),
-            "committed block"
-        );
-        Ok(Committed {
-            height: h.height,
-            hash,
-            ids: out.ids,
-            results: out.results,
-            summary,
-        })
-    }
 }
 
-fn check_header_against<K: KvStore>(
-    kv: &K,
-    chain_id: ChainId,
-    execution_lag: u64,
-    tip: TipRecord,
-    h: &BlockHeader,
-) -> Result<()> {
-    if h.chain_id != chain_id {
-        return Err(LedgerError::BlockChain {
-            expected: chain_id,
-            got: h.chain_id,
-        });
-    }
-    if h.height != tip.height + 1 {
-        return Err(LedgerError::WrongHeight {
-            expected: tip.height + 1,
-            got: h.height,
-        });
-    }
-    if h.parent != tip.hash {
-        return Err(LedgerError::WrongParent {
-            height: h.height,
-            expected: tip.hash,
-            got: h.parent,
-        });
-    }
-    if h.timestamp < tip.timestamp {
-        return Err(LedgerError::TimestampRegressed {
-            height: h.height,
-            parent: tip.timestamp.0,
-            got: h.timestamp.0,
-        });
-    }
-    let expected = h.height.saturating_sub(execution_lag);
-    if h.exec_height != expected {
-        return Err(LedgerError::WrongExecHeight {
-            height: h.height,
-            expected,
-            got: h.exec_height,
-        });
-    }
-    let s = read_summary(kv, expected)?
-        .ok_or_else(|| missing("exec summary", format!("none at height {expected}")))?;
-    let mismatch = |field| LedgerError::ExecMismatch {
-        height: h.height,
-        field,
-        exec_height: expected,
-    };
-    if h.log_root != s.log_root {
-        return Err(mismatch("log_root"));
-    }
-    if h.log_size != s.log_size {
-        return Err(mismatch("log_size"));
-    }
-    if h.state_root != s.state_root {
-        return Err(mismatch("state_root"));
-    }
-    Ok(())
-}
-
-fn read_summary<K: KvStore>(kv: &K, height: u64) -> Result<Option<ExecSummary>> {
+pub(crate) fn read_summary<K: KvStore>(kv: &K, height: u64) -> Result<Option<ExecSummary>> {
     kv.get(Column::State, &keys::summary_key(height))?
         .map(|v| ExecSummary::decode(&v))
         .transpose()
@@ -684,54 +325,6 @@ fn init<K: KvStore>(kv: &K, genesis: &Genesis, rules: &Rules) -> Result<()> {
         .encode(),
     );
     kv.write(b)
-}
-
-/// Expiry queue entries with `after < valid_until ≤ now`, in queue order.
-///
-/// `after` is the previous block's timestamp: everything due by then was
-/// swept (and deleted) by that block, and entries added since have
-/// `valid_until` later than their block's time, so the scan starts past
-/// the deleted entries instead of walking over their tombstones.
-fn due_expiries<K: KvStore>(kv: &K, after: Timestamp, now: Timestamp) -> Result<Vec<DueExpiry>> {
-    if now <= after {
-        return Ok(Vec::new());
-    }
-    let from = keys::expiry_key(Timestamp(after.0 + 1), &Hash::ZERO);
-    let mut to = vec![keys::STATE_EXPIRY];
-    match now.0.checked_add(1) {
-        Some(n) => to.extend_from_slice(&n.to_be_bytes()),
-        None => to = vec![keys::STATE_EXPIRY + 1],
-    }
-    let rows = kv.scan(Column::State, &from, Some(&to), usize::MAX)?;
-    rows.into_iter()
-        .map(|(k, _)| {
-            let state_key = keys::hash_at(&k, 9, "expiry queue key")?;
-            Ok(DueExpiry {
-                queue_key: k,
-                state_key,
-            })
-        })
-        .collect()
-}
-
-/// Stores the proof of the validator schedule applying from `from` in
-/// `tree` (the state after the block that scheduled it). Execution always
-/// writes that schedule; if it is somehow absent nothing is stored, and
-/// bundles resting on that change report it missing.
-fn set_change_proof(tree: &Smt, from: u64, batch: &mut Batch) {
-    let (value, proof) = tree.prove(&validators_key());
-    let schedule = match value.as_deref().map(Status::from_canonical) {
-        Some(Ok(Status::Validators(s))) if s.from_height == from => s,
-        _ => {
-            tracing::warn!(from, "no validator schedule in the state to prove");
-            return;
-        }
-    };
-    batch.put(
-        Column::State,
-        keys::tagged(keys::STATE_VALPROOF, &from.to_be_bytes()),
-        StoredSetChange { schedule, proof }.to_canonical(),
-    );
 }
 
 /// Rebuilds the state tree from the stored statuses.

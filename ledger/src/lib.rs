@@ -22,7 +22,9 @@
 //! ```
 //!
 //! Modules:
-//! - [`ledger`]: [`Ledger`]: open, header checks, commit.
+//! - [`ledger`]: [`Ledger`]: open, state in memory, accessors;
+//!   [`header`]: building and checking headers; [`commit`]: executing and
+//!   storing a certified block.
 //! - [`read`]: headers, blocks, records, log entries, proofs, statuses.
 //! - [`query`]: filters, cursors, pages; [`search`]: several conditions at once.
 //! - [`execute`]: executing one block; [`lifecycle`]: licence, grant and
@@ -42,9 +44,11 @@
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
 )]
 
+pub mod commit;
 pub mod error;
 pub mod execute;
 pub mod governance;
+pub mod header;
 pub mod keys;
 pub mod kv;
 pub mod ledger;
@@ -61,8 +65,9 @@ pub mod smt;
 pub mod summary;
 
 pub use error::{LedgerError, Result};
+pub use header::HeaderParams;
 pub use kv::{Batch, Column, KvStore};
-pub use ledger::{Committed, HeaderParams, Ledger, Tip};
+pub use ledger::{Committed, Ledger, Tip};
 pub use mem::MemKv;
 pub use query::{Cursor, Filter, Page};
 pub use read::{BundleLookup, RecordProof, RecordView, StatusProof};

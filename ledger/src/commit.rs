@@ -1,0 +1,304 @@
+//! Committing a certified block: execute it, then write everything it
+//! changes in one synced atomic batch.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chancery_types::bounded::List;
+use chancery_types::log_proof::{entry_hash, records_root};
+use chancery_types::state_proof::{Status, validators_key};
+use chancery_types::{
+    Block, Canonical, CommitCertificate, ExecResult, Hash, LogEntry, RecordId, Timestamp,
+};
+
+use crate::error::{LedgerError, Result};
+use crate::execute::{DueExpiry, History, Outcome, execute};
+use crate::header::check_header_against;
+use crate::keys::{self, BlockMeta, RecordLoc, TipRecord};
+use crate::kv::{Batch, Column, KvStore};
+use crate::ledger::{Committed, EXTRA_STATE_VERSIONS, Ledger, StoredResults, StoredSetChange};
+use crate::log::Frontier;
+use crate::rules::SignatureCheck;
+use crate::smt::Smt;
+use crate::summary::ExecSummary;
+
+struct StoreHistory<'a, K: KvStore>(&'a K);
+
+impl<K: KvStore> History for StoreHistory<'_, K> {
+    fn committed(&self, id: &RecordId) -> Result<Option<bool>> {
+        match self.0.get(Column::Index, &keys::record_id_key(id))? {
+            Some(v) => Ok(Some(RecordLoc::decode(&v)?.accepted)),
+            None => Ok(None),
+        }
+    }
+
+    fn committed_many(&self, ids: &[RecordId]) -> Result<Vec<Option<bool>>> {
+        let keys: Vec<Vec<u8>> = ids.iter().map(keys::record_id_key).collect();
+        self.0
+            .multi_get(Column::Index, &keys)?
+            .into_iter()
+            .map(|v| {
+                v.map(|v| RecordLoc::decode(&v).map(|l| l.accepted))
+                    .transpose()
+            })
+            .collect()
+    }
+}
+
+impl<K: KvStore> Ledger<K> {
+    /// Executes and stores a certified block: block, certificate, results,
+    /// state changes, log nodes and indexes in one synced atomic batch.
+    /// When this returns `Ok` the block is durable; on `Err` nothing of it
+    /// was written. The certificate is verified by the caller; here it
+    /// must only name this block. `results` in `block` are ignored and
+    /// recomputed.
+    pub fn commit(
+        &self,
+        block: &Block,
+        cert: &CommitCertificate,
+        sigs: &dyn SignatureCheck,
+    ) -> Result<Committed> {
+        let mut frontier_guard = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let (tip, smt) = {
+            let v = self.read_view();
+            let smt = v
+                .versions
+                .back()
+                .map(|(_, s)| s.clone())
+                .unwrap_or_default();
+            (v.tip, smt)
+        };
+        let h = &block.header;
+        check_header_against(&self.kv, self.chain_id, self.execution_lag, tip, h)?;
+        let rules = self.rules();
+        let hash = h.hash();
+        if cert.vote.height != h.height || cert.vote.block_hash != hash {
+            return Err(LedgerError::CertificateMismatch {
+                cert_height: cert.vote.height,
+                cert_hash: cert.vote.block_hash,
+                height: h.height,
+                hash,
+            });
+        }
+        if h.record_count as usize != block.records.len() {
+            return Err(LedgerError::PayloadMismatch {
+                height: h.height,
+                field: "record_count",
+            });
+        }
+        let due = due_expiries(&self.kv, tip.timestamp, h.timestamp)?;
+        let out = execute(&rules, &StoreHistory(&self.kv), &smt, due, block, sigs)?;
+        if records_root(&out.ids) != h.records_root {
+            return Err(LedgerError::PayloadMismatch {
+                height: h.height,
+                field: "records_root",
+            });
+        }
+
+        let n = block.records.len();
+        let mut batch = Batch::with_capacity(n * 10 + 64, n * 640 + 4096);
+        let mut frontier = frontier_guard.clone();
+        let first_log_index = frontier.size();
+        write_records(&mut batch, block, &out, &mut frontier);
+        let mut entries = Vec::with_capacity(out.statuses.len());
+        for (key, value) in out.statuses {
+            batch.put(Column::State, keys::status_key(&key), &value);
+            entries.push((key, Arc::<[u8]>::from(value)));
+        }
+        for qk in out.expiry_removed {
+            batch.delete(Column::State, qk);
+        }
+        for (until, key) in &out.expiry_added {
+            batch.put(Column::State, keys::expiry_key(*until, key), []);
+        }
+        crate::payload::erase_into(&self.kv, &mut batch, h.height, &out.erasures)?;
+        if let Some(next) = &out.rules {
+            batch.put(
+                Column::State,
+                vec![keys::STATE_RULES],
+                next.to_stored().to_canonical(),
+            );
+            if next.validators_from > rules.validators_from {
+                batch.put(
+                    Column::State,
+                    keys::tagged(keys::STATE_VALSET, &next.validators_from.to_be_bytes()),
+                    next.validators.to_canonical(),
+                );
+            }
+        }
+        let new_smt = smt.with(entries);
+        if let Some(next) = &out.rules
+            && next.validators_from > rules.validators_from
+        {
+            set_change_proof(&new_smt, next.validators_from, &mut batch);
+        }
+        let summary = ExecSummary {
+            height: h.height,
+            log_root: frontier.root(),
+            log_size: frontier.size(),
+            state_root: new_smt.root(),
+        };
+        batch.put(Column::State, keys::summary_key(h.height), summary.encode());
+        let hk = keys::height_key(h.height);
+        batch.put(Column::Headers, hk, h.to_canonical());
+        batch.put(
+            Column::Blocks,
+            hk,
+            BlockMeta {
+                hash,
+                record_count: h.record_count,
+                first_log_index,
+            }
+            .encode(),
+        );
+        batch.put(Column::Certs, hk, cert.to_canonical());
+        let results = List::new(out.results.clone()).map_err(|_| LedgerError::PayloadMismatch {
+            height: h.height,
+            field: "record_count",
+        })?;
+        batch.put(Column::Results, hk, StoredResults(results).to_canonical());
+        let new_tip = TipRecord {
+            height: h.height,
+            hash,
+            timestamp: h.timestamp,
+        };
+        batch.put(Column::Meta, keys::META_TIP, new_tip.encode());
+
+        self.kv.write(batch)?;
+
+        *frontier_guard = frontier;
+        if let Some(next) = out.rules {
+            *self.rules.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
+        }
+        {
+            let mut v = self.view.write().unwrap_or_else(|e| e.into_inner());
+            v.tip = new_tip;
+            v.log_size = summary.log_size;
+            v.versions.push_back((h.height, new_smt));
+            let keep = (self.execution_lag + EXTRA_STATE_VERSIONS) as usize;
+            while v.versions.len() > keep {
+                v.versions.pop_front();
+            }
+        }
+        tracing::debug!(
+            height = h.height,
+            records = block.records.len(),
+            "committed block"
+        );
+        Ok(Committed {
+            height: h.height,
+            hash,
+            ids: out.ids,
+            results: out.results,
+            summary,
+        })
+    }
+}
+
+/// The writes for a block's records — log entries, record-id locations,
+/// records, secondary indexes, log nodes — appending each to `frontier`.
+fn write_records(batch: &mut Batch, block: &Block, out: &Outcome, frontier: &mut Frontier) {
+    let h = &block.header;
+    let first_log_index = frontier.size();
+    let mut nodes = Vec::with_capacity(block.records.len() * 2 + 64);
+    let mut runs: HashMap<(u8, &[u8]), Vec<u64>> = HashMap::new();
+    for (i, rec) in block.records.iter().enumerate() {
+        let id = out.ids[i];
+        let result = out.results[i];
+        let log_index = first_log_index + i as u64;
+        let entry = LogEntry {
+            record: id,
+            height: h.height,
+            timestamp: h.timestamp,
+            result,
+        };
+        frontier.append(entry_hash(&entry), &mut nodes);
+        batch.put_with(Column::Index, keys::log_index_key(log_index), |v| {
+            v.extend_from_slice(&(i as u32).to_be_bytes());
+            entry.to_canonical_into(v);
+        });
+        if out.fresh[i] {
+            let loc = RecordLoc {
+                height: h.height,
+                index: i as u32,
+                log_index,
+                accepted: result == ExecResult::Accepted,
+            };
+            batch.put(Column::Index, keys::record_id_key(&id), loc.encode());
+        }
+        let r = &rec.record;
+        for (tag, value) in [
+            (keys::IDX_SUBJECT, r.subject.as_bytes()),
+            (keys::IDX_ISSUER, r.issuer.as_str().as_bytes()),
+            (keys::IDX_KIND, r.kind.name().as_bytes()),
+        ] {
+            runs.entry((tag, value)).or_default().push(log_index);
+        }
+        batch.put_with(Column::Records, keys::record_key(h.height, i as u32), |v| {
+            rec.to_canonical_into(v)
+        });
+    }
+    // One index entry per block and value: a block's records mostly
+    // share a few issuers and kinds.
+    for ((tag, value), positions) in &runs {
+        if let Some(&last) = positions.last() {
+            batch.put(
+                Column::Index,
+                keys::secondary_key(*tag, value, last),
+                keys::encode_run(positions),
+            );
+        }
+    }
+    // Leaves are recomputed from the log entries (see `StoreNodes`).
+    for (level, index, node) in nodes.iter().filter(|(level, ..)| *level > 0) {
+        batch.put(Column::LogNodes, keys::log_node_key(*level, *index), node.0);
+    }
+}
+
+/// Expiry queue entries with `after < valid_until ≤ now`, in queue order.
+///
+/// `after` is the previous block's timestamp: everything due by then was
+/// swept (and deleted) by that block, and entries added since have
+/// `valid_until` later than their block's time, so the scan starts past
+/// the deleted entries instead of walking over their tombstones.
+fn due_expiries<K: KvStore>(kv: &K, after: Timestamp, now: Timestamp) -> Result<Vec<DueExpiry>> {
+    if now <= after {
+        return Ok(Vec::new());
+    }
+    let from = keys::expiry_key(Timestamp(after.0 + 1), &Hash::ZERO);
+    let mut to = vec![keys::STATE_EXPIRY];
+    match now.0.checked_add(1) {
+        Some(n) => to.extend_from_slice(&n.to_be_bytes()),
+        None => to = vec![keys::STATE_EXPIRY + 1],
+    }
+    let rows = kv.scan(Column::State, &from, Some(&to), usize::MAX)?;
+    rows.into_iter()
+        .map(|(k, _)| {
+            let state_key = keys::hash_at(&k, 9, "expiry queue key")?;
+            Ok(DueExpiry {
+                queue_key: k,
+                state_key,
+            })
+        })
+        .collect()
+}
+
+/// Stores the proof of the validator schedule applying from `from` in
+/// `tree` (the state after the block that scheduled it). Execution always
+/// writes that schedule; if it is somehow absent nothing is stored, and
+/// bundles resting on that change report it missing.
+fn set_change_proof(tree: &Smt, from: u64, batch: &mut Batch) {
+    let (value, proof) = tree.prove(&validators_key());
+    let schedule = match value.as_deref().map(Status::from_canonical) {
+        Some(Ok(Status::Validators(s))) if s.from_height == from => s,
+        _ => {
+            tracing::warn!(from, "no validator schedule in the state to prove");
+            return;
+        }
+    };
+    batch.put(
+        Column::State,
+        keys::tagged(keys::STATE_VALPROOF, &from.to_be_bytes()),
+        StoredSetChange { schedule, proof }.to_canonical(),
+    );
+}
