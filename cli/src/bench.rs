@@ -50,6 +50,11 @@ pub struct BenchArgs {
     /// (only with a network the bench starts itself).
     #[arg(long, conflicts_with = "dir")]
     pub stop_one: bool,
+    /// Set a `node.toml` option on every validator before starting it,
+    /// e.g. `--node-option block.max_delay=5ms` (repeatable; only with a
+    /// network the bench starts itself).
+    #[arg(long = "node-option", value_name = "KEY=VALUE", conflicts_with = "dir")]
+    pub node_options: Vec<String>,
     /// Sweep: start at --rate and raise it by half each step until p99
     /// latency exceeds 10× the first step's or less than 90 % commits.
     #[arg(long)]
@@ -69,6 +74,23 @@ pub struct Report {
     committed: u64,
     rejected: u64,
     failed: u64,
+}
+
+/// Has the node check its configuration (`chancery-node --check`), so a
+/// bad `--node-option` is reported as the node words it.
+fn check_config(bin: &std::path::Path, config: &std::path::Path) -> Result<()> {
+    let out = std::process::Command::new(bin)
+        .arg("--config")
+        .arg(config)
+        .arg("--check")
+        .output()?;
+    if !out.status.success() {
+        bail!(
+            "the node refused the configuration with --node-option: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
 }
 
 /// Runs the benchmark (or a sweep) and prints the table or JSON.
@@ -94,7 +116,16 @@ pub async fn bench(args: &BenchArgs, as_json: bool) -> Result<()> {
                 Timestamp(crate::records::now_ms()),
                 &Ports::free(4)?,
             )?;
-            let mut c = Cluster::new(net, node_binary()?);
+            let bin = node_binary()?;
+            for i in 0..net.agencies.len() {
+                for option in &args.node_options {
+                    chancery_testnet::options::set_option(&net.node_config(i), option)?;
+                }
+            }
+            if !args.node_options.is_empty() {
+                check_config(&bin, &net.node_config(0))?;
+            }
+            let mut c = Cluster::new(net, bin);
             for i in 0..c.len() {
                 c.start(i)?;
             }

@@ -14,7 +14,9 @@
 //! - [`genesis`]: keys, a genesis and node configurations for N agencies on loopback ports.
 //! - [`cluster`]: validator processes, pid files, readiness, gRPC clients.
 //! - [`demo`]: the demo workload the README's first command shows committing.
+//! - [`options`]: setting `node.toml` options by dotted key.
 
 pub mod cluster;
 pub mod demo;
 pub mod genesis;
+pub mod options;

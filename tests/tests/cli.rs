@@ -300,3 +300,18 @@ fn key_show_gives_the_peer_id_libp2p_derives() -> Result<()> {
     assert_eq!(v["peer_id"], expected.to_string());
     Ok(())
 }
+
+#[test]
+fn bench_refuses_a_bad_node_option_before_starting_anything() -> Result<()> {
+    let (code, _, err) = run(&["bench", "--node-option", "block.max_delay=soon"])?;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--node-option"), "{err}");
+    assert!(
+        err.contains("soon"),
+        "the node's reason names the value: {err}"
+    );
+    let (code, _, err) = run(&["bench", "--node-option", "max_delay"])?;
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("section.key=value"), "{err}");
+    Ok(())
+}
