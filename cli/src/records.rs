@@ -225,6 +225,8 @@ pub async fn status(client: &mut Client, as_json: bool) -> Result<()> {
                     "head_hash": s.head_hash, "head_time_ms": s.head_time_ms, "agency": s.agency,
                     "validator_index": s.validator_index, "validators": s.validators,
                     "connected_peers": s.connected_peers, "log_size": s.log_size,
+                    "frames_dropped": s.frames_dropped,
+                    "connections_refused": s.connections_refused,
                     "version": s.version })
         );
     } else {
@@ -240,6 +242,10 @@ pub async fn status(client: &mut Client, as_json: bool) -> Result<()> {
             "peers       {}/{}",
             s.connected_peers,
             s.validators.saturating_sub(1)
+        );
+        println!(
+            "network     {} frames dropped, {} connections refused",
+            s.frames_dropped, s.connections_refused
         );
         println!("version     {}", s.version);
     }

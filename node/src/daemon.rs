@@ -208,6 +208,10 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
         commands,
         commits,
         connected: net.connected.clone(),
+        net_counters: rpc::NetCounters {
+            dropped: net.dropped.clone(),
+            refused: net.refused.clone(),
+        },
         me: id.me.unwrap_or(usize::MAX),
         chain_name: genesis.chain_name.to_string(),
         validators: current.clone(),

@@ -156,6 +156,10 @@ async fn a_peer_outside_the_validator_set_cannot_connect() -> Result<()> {
         );
         let s = net.client(i).await?.status().await?;
         assert_eq!(s.connected_peers, 3, "validator {i}");
+        assert!(
+            s.connections_refused >= 1,
+            "validator {i}'s status counts no refused connection"
+        );
     }
     assert!(outsider.connected.borrow().is_empty());
     // The network still commits.

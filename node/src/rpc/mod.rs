@@ -6,7 +6,7 @@
 //!              ├─ RecordService ─ Submit ──► runtime Command ──► mempool
 //!              │                  Get, GetProof ──► Ledger (read side)
 //!              ├─ LedgerService ─ GetBlock ──► Ledger
-//!              ├─ NodeService ── GetStatus ──► Ledger tip, p2p peers
+//!              ├─ NodeService ── GetStatus ──► Ledger tip, p2p peers and counters
 //!              ├─ PayloadService ─ PutPayload, GetPayload ──► Ledger payload store
 //!              ├─ GovernanceService ─ GetRules, AccessLog, GrantsFor ──► Ledger
 //!              ├─ grpc.health.v1, grpc.reflection.v1
@@ -36,6 +36,15 @@ use crate::runtime::{Command, CommitEvent};
 
 pub use server::{RpcLimits, serve};
 
+/// Counters the network keeps, shared with the status call.
+#[derive(Clone, Debug, Default)]
+pub struct NetCounters {
+    /// Outbound frames dropped.
+    pub dropped: Arc<std::sync::atomic::AtomicU64>,
+    /// Incoming connections refused.
+    pub refused: Arc<std::sync::atomic::AtomicU64>,
+}
+
 /// What the services share: the ledger's read side, the runtime's command
 /// queue and commit events, and facts about this node.
 pub struct Api<K: KvStore> {
@@ -47,6 +56,8 @@ pub struct Api<K: KvStore> {
     pub commits: broadcast::Sender<CommitEvent>,
     /// Validators currently connected.
     pub connected: watch::Receiver<HashSet<usize>>,
+    /// The network's counters (frames dropped, connections refused).
+    pub net_counters: NetCounters,
     /// This validator's index.
     pub me: usize,
     /// The genesis chain name.
@@ -67,6 +78,7 @@ impl<K: KvStore> Clone for Api<K> {
             commands: self.commands.clone(),
             commits: self.commits.clone(),
             connected: self.connected.clone(),
+            net_counters: self.net_counters.clone(),
             me: self.me,
             chain_name: self.chain_name.clone(),
             validators: self.validators.clone(),

@@ -1,5 +1,7 @@
 //! `NodeService`: what this validator reports about itself.
 
+use std::sync::atomic::Ordering;
+
 use chancery_ledger::KvStore;
 use chancery_proto::v1::node_service_server::NodeService;
 use chancery_proto::v1::{GetStatusRequest, GetStatusResponse};
@@ -40,6 +42,8 @@ impl<K: KvStore + Send + Sync + 'static> NodeService for Api<K> {
             connected_peers: self.connected.borrow().len() as u32,
             log_size: self.ledger.log_size(),
             head_time_ms: tip.timestamp.0,
+            frames_dropped: self.net_counters.dropped.load(Ordering::Relaxed),
+            connections_refused: self.net_counters.refused.load(Ordering::Relaxed),
         }))
     }
 }
