@@ -170,6 +170,7 @@ impl<K: KvStore> Ledger<K> {
         if let Some(next) = out.rules {
             *self.rules.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
         }
+        let mut retired = Vec::new();
         {
             let mut v = self.view.write().unwrap_or_else(|e| e.into_inner());
             v.tip = new_tip;
@@ -177,9 +178,12 @@ impl<K: KvStore> Ledger<K> {
             v.versions.push_back((h.height, new_smt));
             let keep = (self.execution_lag + EXTRA_STATE_VERSIONS) as usize;
             while v.versions.len() > keep {
-                v.versions.pop_front();
+                retired.extend(v.versions.pop_front());
             }
         }
+        // Freeing a retired tree's own nodes takes a while; readers (proofs,
+        // queries) need not wait for it behind the lock.
+        drop(retired);
         tracing::debug!(
             height = h.height,
             records = block.records.len(),
