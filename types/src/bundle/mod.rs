@@ -20,27 +20,36 @@
 //! [`BundleError`] naming the check (and, in the validator chain, the
 //! step). Proof, checkpoint and consistency bundles share one walk of the
 //! validator chain, [`ValidatorEpochs::walk`].
+//!
+//! Files: this one holds the record proof bundle and the checks every
+//! bundle shares; `error.rs` the errors, `epochs.rs` the validator-chain
+//! walk, `consistency.rs` checkpoints and consistency bundles.
 
 use bincode::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 
 use crate::block::{BlockHeader, ExecResult, LogEntry};
 use crate::bounded::List;
-use crate::cert::{CertificateError, CommitCertificate};
+use crate::cert::CommitCertificate;
 use crate::crypto::keys::{KeyId, PublicKey};
-use crate::crypto::signature::SignatureError;
 use crate::encoding::{Canonical, DecodeCtx};
 use crate::genesis::Genesis;
-use crate::hash::Hash;
 use crate::ids::{AgencyId, ChainId, RecordId, Timestamp};
 use crate::limits;
-use crate::log_proof::{InclusionProof, LogHead, LogProofError, entry_hash};
+use crate::log_proof::{InclusionProof, LogHead, entry_hash};
 use crate::record::SignedRecord;
 use crate::state_proof::{
-    KeyStatus, StateProof, StateProofError, Status, ValidatorSchedule, issuer_key_key,
-    record_state_key, validators_key,
+    KeyStatus, StateProof, Status, ValidatorSchedule, issuer_key_key, record_state_key,
 };
 use crate::validator::ValidatorSet;
+
+mod consistency;
+mod epochs;
+mod error;
+
+pub use consistency::{Checkpoint, ConsistencyBundle, ProvenConsistency};
+pub use epochs::ValidatorEpochs;
+pub use error::{BundleError, HeaderError, StepError};
 
 /// Version of the bundle format; bumped on any incompatible change.
 /// Version 2 added the validator chain and the issuer key's status.
@@ -187,240 +196,6 @@ pub struct ProvenKey {
     pub signed_after_compromise: bool,
 }
 
-/// Why a header is not certified by the validator set in force at its height.
-#[derive(Debug, thiserror::Error)]
-pub enum HeaderError {
-    /// The header is for another chain.
-    #[error("header: header is for chain {0}")]
-    Chain(ChainId),
-    /// The header names another validator set than the one in force.
-    #[error(
-        "header: names validator set {found}, but set #{epoch} (hash {expected}) certifies height {height}"
-    )]
-    ValidatorSet {
-        /// The header's height.
-        height: u64,
-        /// Number of the set in force.
-        epoch: usize,
-        /// The header's `validator_set_hash`.
-        found: Hash,
-        /// Hash of the set in force.
-        expected: Hash,
-    },
-    /// The certificate does not certify the header.
-    #[error("certificate: {0}")]
-    Certificate(#[from] CertificateError),
-    /// The certificate is for another height than the header.
-    #[error("certificate: vote is for height {vote}, header is height {header}")]
-    Height {
-        /// Height in the vote.
-        vote: u64,
-        /// Height of the header.
-        header: u64,
-    },
-}
-
-/// Why one step of a validator chain does not hold.
-#[derive(Debug, thiserror::Error)]
-pub enum StepError {
-    /// The step's header is not certified by the outgoing set.
-    #[error(transparent)]
-    Header(#[from] HeaderError),
-    /// The schedule does not apply right after the step's header.
-    #[error(
-        "schedule: applies from height {from}, the header is height {header}; it must be {header} + 1"
-    )]
-    FromHeight {
-        /// The schedule's `from_height`.
-        from: u64,
-        /// The step's header height.
-        header: u64,
-    },
-    /// The change does not come after the previous one.
-    #[error(
-        "schedule: applies from height {from}, not after the previous change (from height {previous})"
-    )]
-    Order {
-        /// The schedule's `from_height`.
-        from: u64,
-        /// The previous change's `from_height` (0 for the genesis set).
-        previous: u64,
-    },
-    /// The state proof does not show the schedule in the header's state.
-    #[error("proof: {0}")]
-    Proof(StateProofError),
-}
-
-/// The first check a bundle failed.
-#[derive(Debug, thiserror::Error)]
-pub enum BundleError {
-    /// The bundle was written in a format this verifier does not know.
-    #[error("bundle version {0} is not supported (this verifier knows version {BUNDLE_VERSION})")]
-    Version(u16),
-    /// The bundle is for another chain than the genesis given.
-    #[error("chain: bundle is for chain {bundle}, the genesis defines chain {genesis}")]
-    Chain {
-        /// Chain named by the bundle.
-        bundle: ChainId,
-        /// Chain of the genesis.
-        genesis: ChainId,
-    },
-    /// A validator-set change does not hold; `step` counts from 1.
-    #[error("validator chain step {step}: {error}")]
-    ValidatorChain {
-        /// The failing step (1 = the first change).
-        step: usize,
-        /// What failed.
-        error: StepError,
-    },
-    /// The bundle's (or a checkpoint's) header is not certified.
-    #[error(transparent)]
-    Header(#[from] HeaderError),
-    /// The inclusion proof is for another log size than the header's.
-    #[error("inclusion: proof is for log size {proof}, the header's log has {header} entries")]
-    LogSize {
-        /// Tree size in the proof.
-        proof: u64,
-        /// Log size in the header.
-        header: u64,
-    },
-    /// The inclusion proof does not lead to the header's log root.
-    #[error("inclusion: {0}")]
-    Inclusion(#[from] LogProofError),
-    /// The later checkpoint's log does not extend the earlier one's.
-    #[error("consistency: {0}")]
-    Consistency(LogProofError),
-    /// The log entry names another record.
-    #[error("entry: log entry is for record {entry}, the bundle's record is {record}")]
-    EntryRecord {
-        /// Record named by the entry.
-        entry: RecordId,
-        /// Id of the bundled record.
-        record: RecordId,
-    },
-    /// The key status proof does not lead to the header's state root.
-    #[error("key: status proof: {0}")]
-    KeyProof(StateProofError),
-    /// The key status belongs to another agency than the record's issuer.
-    #[error("key: key belongs to agency `{owner}`, the record's issuer is `{issuer}`")]
-    KeyAgency {
-        /// The agency in the key status.
-        owner: AgencyId,
-        /// The record's issuer.
-        issuer: AgencyId,
-    },
-    /// The key status is for another key than the record names.
-    #[error("key: status is for key {status}, the record names key {record}")]
-    KeyId {
-        /// Id of the key in the status.
-        status: KeyId,
-        /// Key id in the record.
-        record: KeyId,
-    },
-    /// The issuer is not an agency of the genesis.
-    #[error(
-        "record: issuer `{0}` is not an agency in the genesis (and the bundle has no key status)"
-    )]
-    UnknownIssuer(AgencyId),
-    /// The record names a key its issuer does not have.
-    #[error(
-        "record: key {0} is not an issuer key of the agency in the genesis (and the bundle has no key status)"
-    )]
-    UnknownKey(KeyId),
-    /// The record's signature does not verify.
-    #[error("record: signature invalid: {0}")]
-    Signature(SignatureError),
-    /// The status is for another height than the header's executed height.
-    #[error("status: proof is for executed height {status}, the header's is {header}")]
-    StatusHeight {
-        /// Height in the bundle's status.
-        status: u64,
-        /// The header's `exec_height`.
-        header: u64,
-    },
-    /// The status proof does not lead to the header's state root.
-    #[error("status: {0}")]
-    Status(#[from] StateProofError),
-}
-
-/// The validator sets a validator chain proves: set #0 is the genesis
-/// set, set #k the one the `k`-th change scheduled, each certifying from
-/// its first height until the next set's.
-#[derive(Clone, Debug)]
-pub struct ValidatorEpochs<'a> {
-    genesis: &'a ValidatorSet,
-    /// `(first height, set)` of each change, oldest first.
-    changes: Vec<(u64, &'a ValidatorSet)>,
-}
-
-impl<'a> ValidatorEpochs<'a> {
-    /// Walks `steps` from `genesis.validators`. For step `k` (from 1), with
-    /// `S` the set before it: its header is for `chain`, names `S` and is
-    /// certified by `S` at its height; its schedule applies from the
-    /// header's height + 1, after the previous change; and its proof shows
-    /// `Status::Validators(schedule)` under [`validators_key`] in the
-    /// header's state. The schedule's set is then set #k.
-    pub fn walk(
-        genesis: &'a Genesis,
-        chain: &ChainId,
-        steps: &'a [SetChange],
-    ) -> Result<Self, BundleError> {
-        let mut epochs = ValidatorEpochs {
-            genesis: &genesis.validators,
-            changes: Vec::with_capacity(steps.len()),
-        };
-        let key = validators_key();
-        for (i, step) in steps.iter().enumerate() {
-            let fail = |error| BundleError::ValidatorChain { step: i + 1, error };
-            let (previous, current) = epochs.latest();
-            certified(&step.header, &step.certificate, current, i, chain)
-                .map_err(|e| fail(StepError::Header(e)))?;
-            let from = step.schedule.from_height;
-            if Some(from) != step.header.height.checked_add(1) {
-                return Err(fail(StepError::FromHeight {
-                    from,
-                    header: step.header.height,
-                }));
-            }
-            if from <= previous {
-                return Err(fail(StepError::Order { from, previous }));
-            }
-            let value = Status::Validators(step.schedule.clone()).to_canonical();
-            step.proof
-                .verify(&step.header.state_root, &key, Some(&value))
-                .map_err(|e| fail(StepError::Proof(e)))?;
-            epochs.changes.push((from, &step.schedule.set));
-        }
-        Ok(epochs)
-    }
-
-    /// The latest set walked and its first height (0 for the genesis set).
-    fn latest(&self) -> (u64, &'a ValidatorSet) {
-        self.changes
-            .last()
-            .map_or((0, self.genesis), |&(from, set)| (from, set))
-    }
-
-    /// The set that certifies height `height` — the last one whose first
-    /// height is at or below it — and its number. A change whose first
-    /// height is above `height` is not applied.
-    pub fn at(&self, height: u64) -> (usize, &'a ValidatorSet) {
-        let mut found = (0, self.genesis);
-        for (i, &(from, set)) in self.changes.iter().enumerate() {
-            if from > height {
-                break;
-            }
-            found = (i + 1, set);
-        }
-        found
-    }
-
-    /// Number of changes walked.
-    pub fn changes(&self) -> usize {
-        self.changes.len()
-    }
-}
-
 impl ProofBundle {
     /// Runs every check against `genesis`; see the module docs for the order.
     pub fn verify(&self, genesis: &Genesis) -> Result<Proven, BundleError> {
@@ -558,46 +333,9 @@ impl ProofBundle {
     }
 }
 
-/// A certified header: what an auditor pins.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
-#[bincode(decode_context = "DecodeCtx")]
-pub struct Checkpoint {
-    /// The header.
-    pub header: BlockHeader,
-    /// Its commit certificate.
-    pub certificate: CommitCertificate,
-}
-
-impl Checkpoint {
-    /// Checks the header is for `genesis`'s chain and certified by the
-    /// validator set in force at its height, as `validator_chain` (the
-    /// changes from genesis on, oldest first; changes after the header's
-    /// height may follow and are not applied) proves it. Returns the
-    /// number of that set (0: the genesis set).
-    pub fn verify(
-        &self,
-        genesis: &Genesis,
-        validator_chain: &[SetChange],
-    ) -> Result<usize, BundleError> {
-        let chain = genesis.chain_id();
-        let epochs = ValidatorEpochs::walk(genesis, &chain, validator_chain)?;
-        self.verify_in(&epochs, &chain)
-    }
-
-    fn verify_in(
-        &self,
-        epochs: &ValidatorEpochs<'_>,
-        chain: &ChainId,
-    ) -> Result<usize, BundleError> {
-        let (epoch, set) = epochs.at(self.header.height);
-        certified(&self.header, &self.certificate, set, epoch, chain)?;
-        Ok(epoch)
-    }
-}
-
 /// Steps 1 and 2 of every bundle: a known format, for `genesis`'s chain
 /// (whose id is returned).
-fn version_and_chain(
+pub(super) fn version_and_chain(
     version: u16,
     chain_id: ChainId,
     genesis: &Genesis,
@@ -617,7 +355,7 @@ fn version_and_chain(
 
 /// Checks that `header` is for `chain`, names `set` (set number `epoch`)
 /// and is certified by `certificate` under it at its height.
-fn certified(
+pub(super) fn certified(
     header: &BlockHeader,
     certificate: &CommitCertificate,
     set: &ValidatorSet,
@@ -644,68 +382,4 @@ fn certified(
         });
     }
     Ok(())
-}
-
-/// Proof that the record log at a later checkpoint extends the log at an
-/// earlier one: nothing committed before `old` was changed or removed.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
-#[bincode(decode_context = "DecodeCtx")]
-pub struct ConsistencyBundle {
-    /// Format version ([`BUNDLE_VERSION`]).
-    pub version: u16,
-    /// The chain.
-    pub chain_id: ChainId,
-    /// The earlier checkpoint.
-    pub old: Checkpoint,
-    /// The later checkpoint.
-    pub new: Checkpoint,
-    /// Every validator-set change from genesis up to the one in force at
-    /// `new.header.height`, oldest first; `old` is checked against the
-    /// set in force at its own height.
-    #[serde(default)]
-    pub validator_chain: ValidatorChain,
-    /// Consistency of `old.header`'s log with `new.header`'s log.
-    pub proof: crate::log_proof::ConsistencyProof,
-}
-
-impl Canonical for ConsistencyBundle {}
-
-/// What a valid consistency bundle proves.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ProvenConsistency {
-    /// Height and log size of the earlier checkpoint.
-    pub old: (u64, u64),
-    /// Height and log size of the later checkpoint.
-    pub new: (u64, u64),
-    /// Validator-set changes walked.
-    pub validator_changes: usize,
-    /// Number of the set that certified the earlier checkpoint (0: genesis).
-    pub old_set: usize,
-    /// Number of the set that certified the later checkpoint.
-    pub new_set: usize,
-}
-
-impl ConsistencyBundle {
-    /// Checks both checkpoints against `genesis` and the proof between them.
-    pub fn verify(&self, genesis: &Genesis) -> Result<ProvenConsistency, BundleError> {
-        let chain = version_and_chain(self.version, self.chain_id, genesis)?;
-        let epochs = ValidatorEpochs::walk(genesis, &chain, &self.validator_chain)?;
-        let old_set = self.old.verify_in(&epochs, &chain)?;
-        let new_set = self.new.verify_in(&epochs, &chain)?;
-        let (o, n) = (&self.old.header, &self.new.header);
-        let head = |h: &BlockHeader| LogHead {
-            size: h.log_size,
-            root: h.log_root,
-        };
-        self.proof
-            .verify(&head(o), &head(n))
-            .map_err(BundleError::Consistency)?;
-        Ok(ProvenConsistency {
-            old: (o.height, o.log_size),
-            new: (n.height, n.log_size),
-            validator_changes: epochs.changes(),
-            old_set,
-            new_set,
-        })
-    }
 }
