@@ -57,7 +57,7 @@ impl Checkpoint {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[bincode(decode_context = "DecodeCtx")]
 pub struct ConsistencyBundle {
-    /// Format version ([`BUNDLE_VERSION`]).
+    /// Format version ([`super::BUNDLE_VERSION`]).
     pub version: u16,
     /// The chain.
     pub chain_id: ChainId,
