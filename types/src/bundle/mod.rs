@@ -99,7 +99,7 @@ impl Canonical for ProofBundle {}
 /// A change accepted in block `h` applies from height
 /// `H = h + execution_lag + 1`; header `H − 1` is the last one the
 /// outgoing set certifies, and its state root (the state after executing
-/// `h`) holds the schedule under [`validators_key`].
+/// `h`) holds the schedule under [`crate::state_proof::validators_key`].
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Encode, Decode, Serialize, Deserialize)]
 #[bincode(decode_context = "DecodeCtx")]
 pub struct SetChange {
