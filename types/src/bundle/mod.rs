@@ -110,7 +110,7 @@ pub struct SetChange {
     /// The incoming set and the first height it certifies.
     pub schedule: ValidatorSchedule,
     /// Membership proof of `Status::Validators(schedule)` under
-    /// [`validators_key`] against `header.state_root`.
+    /// [`crate::state_proof::validators_key`] against `header.state_root`.
     pub proof: StateProof,
 }
 
