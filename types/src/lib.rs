@@ -21,7 +21,7 @@
 //! Modules:
 //! - [`encoding`]: the canonical bincode configuration, [`Canonical`], strict decoding.
 //! - [`bounded`]: length-bounded `Bytes`, `Text`, `List`.
-//! - [`hash`]: [`Hash`] (blake3-256).
+//! - [`hash`]: [`Hash`](struct@Hash) (blake3-256).
 //! - [`crypto`]: keys, key files, domain-separated signatures, the single
 //!   acceptance rule for single and batch verification.
 //! - [`ids`]: `ChainId`, `AgencyId`, `RecordId`, `Timestamp`, field aliases.
