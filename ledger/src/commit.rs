@@ -58,7 +58,7 @@ impl<K: KvStore> Ledger<K> {
         cert: &CommitCertificate,
         sigs: &dyn SignatureCheck,
     ) -> Result<Committed> {
-        let mut frontier_guard = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
+        let mut committing = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
         let (tip, smt) = {
             let v = self.read_view();
             let smt = v
@@ -87,7 +87,14 @@ impl<K: KvStore> Ledger<K> {
             });
         }
         let due = due_expiries(&self.kv, tip.timestamp, h.timestamp)?;
-        let out = execute(&rules, &StoreHistory(&self.kv), &smt, due, block, sigs)?;
+        let out = execute(
+            &rules,
+            &StoreHistory(&self.kv),
+            &committing.latest,
+            due,
+            block,
+            sigs,
+        )?;
         if records_root(&out.ids) != h.records_root {
             return Err(LedgerError::PayloadMismatch {
                 height: h.height,
@@ -97,7 +104,7 @@ impl<K: KvStore> Ledger<K> {
 
         let n = block.records.len();
         let mut batch = Batch::with_capacity(n * 10 + 64, n * 640 + 4096);
-        let mut frontier = frontier_guard.clone();
+        let mut frontier = committing.frontier.clone();
         let first_log_index = frontier.size();
         write_records(&mut batch, block, &out, &mut frontier);
         let mut entries = Vec::with_capacity(out.statuses.len());
@@ -126,6 +133,7 @@ impl<K: KvStore> Ledger<K> {
                 );
             }
         }
+        let changed = entries.clone();
         let new_smt = smt.with(entries);
         if let Some(next) = &out.rules
             && next.validators_from > rules.validators_from
@@ -166,7 +174,8 @@ impl<K: KvStore> Ledger<K> {
 
         self.kv.write(batch)?;
 
-        *frontier_guard = frontier;
+        committing.frontier = frontier;
+        committing.latest.extend(changed);
         if let Some(next) = out.rules {
             *self.rules.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
         }

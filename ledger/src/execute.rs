@@ -23,6 +23,7 @@
 //! in force from the next block.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chancery_types::crypto::batch::{BatchItem, verify_batch};
 use chancery_types::state_proof::{GrantState, LicenceState, StateKey, Status};
@@ -79,9 +80,32 @@ pub struct Outcome {
     pub erasures: Vec<(Hash, AgencyId, RecordId)>,
 }
 
-/// Working state of one block's execution: pending statuses over the tree.
+/// The committed statuses execution reads, by key.
+pub trait StateRead {
+    /// The canonical status bytes at `key`, if any.
+    fn status_bytes(&self, key: &StateKey) -> Option<&[u8]>;
+}
+
+impl StateRead for Smt {
+    fn status_bytes(&self, key: &StateKey) -> Option<&[u8]> {
+        self.get_bytes(key)
+    }
+}
+
+/// The latest statuses by key: what the ledger executes against (a hash
+/// lookup instead of a walk down the tree).
+pub type LatestStatuses = HashMap<StateKey, Arc<[u8]>>;
+
+impl StateRead for LatestStatuses {
+    fn status_bytes(&self, key: &StateKey) -> Option<&[u8]> {
+        self.get(key).map(|v| &v[..])
+    }
+}
+
+/// Working state of one block's execution: pending statuses over the
+/// committed ones.
 pub(crate) struct Pending<'a> {
-    smt: &'a Smt,
+    state: &'a dyn StateRead,
     statuses: BTreeMap<StateKey, Status>,
 }
 
@@ -90,8 +114,8 @@ impl Pending<'_> {
         if let Some(s) = self.statuses.get(key) {
             return Ok(Some(s.clone()));
         }
-        match self.smt.get(key) {
-            Some(bytes) => Status::from_canonical(&bytes)
+        match self.state.status_bytes(key) {
+            Some(bytes) => Status::from_canonical(bytes)
                 .map(Some)
                 .map_err(decode_err("status")),
             None => Ok(None),
@@ -107,7 +131,7 @@ impl Pending<'_> {
 pub fn execute(
     rules: &Rules,
     history: &dyn History,
-    smt: &Smt,
+    state: &dyn StateRead,
     due: Vec<DueExpiry>,
     block: &Block,
     sigs: &dyn SignatureCheck,
@@ -115,7 +139,7 @@ pub fn execute(
     let now = block.header.timestamp;
     let mut out = Outcome::default();
     let mut pending = Pending {
-        smt,
+        state,
         statuses: BTreeMap::new(),
     };
     sweep_expired(&mut pending, due, now, &mut out)?;

@@ -15,6 +15,7 @@ use chancery_types::{
 };
 
 use crate::error::{LedgerError, Result, decode_err, missing};
+use crate::execute::LatestStatuses;
 use crate::keys::{self, TipRecord};
 use crate::kv::{Batch, Column, KvStore};
 use crate::log::{Frontier, NodeSource};
@@ -81,6 +82,14 @@ pub struct Committed {
     pub summary: ExecSummary,
 }
 
+/// What only commits touch, under the commit lock: the record log's
+/// right edge, and the latest statuses by key (the same values as the
+/// newest state tree's leaves, for lookups during execution).
+pub(crate) struct CommitState {
+    pub(crate) frontier: Frontier,
+    pub(crate) latest: LatestStatuses,
+}
+
 pub(crate) struct View {
     pub(crate) tip: TipRecord,
     pub(crate) log_size: u64,
@@ -99,7 +108,7 @@ pub struct Ledger<K: KvStore> {
     pub(crate) execution_lag: u64,
     pub(crate) genesis_validators: ValidatorSet,
     pub(crate) genesis_time: Timestamp,
-    pub(crate) commit_lock: Mutex<Frontier>,
+    pub(crate) commit_lock: Mutex<CommitState>,
     pub(crate) view: RwLock<View>,
 }
 
@@ -184,7 +193,7 @@ impl<K: KvStore> Ledger<K> {
             let stored = StoredRules::from_canonical(&v).map_err(decode_err("rules"))?;
             rules = rules.with_stored(stored);
         }
-        let smt = load_state(&kv)?;
+        let (smt, latest) = load_state(&kv)?;
         if smt.root() != summary.state_root {
             return Err(missing(
                 "state tree",
@@ -200,7 +209,7 @@ impl<K: KvStore> Ledger<K> {
             genesis_validators: genesis.validators.clone(),
             rules: RwLock::new(Arc::new(rules)),
             genesis_time: genesis.genesis_time,
-            commit_lock: Mutex::new(frontier),
+            commit_lock: Mutex::new(CommitState { frontier, latest }),
             view: RwLock::new(View {
                 tip,
                 log_size: summary.log_size,
@@ -328,7 +337,7 @@ fn init<K: KvStore>(kv: &K, genesis: &Genesis, rules: &Rules) -> Result<()> {
 }
 
 /// Rebuilds the state tree from the stored statuses.
-fn load_state<K: KvStore>(kv: &K) -> Result<Smt> {
+fn load_state<K: KvStore>(kv: &K) -> Result<(Smt, LatestStatuses)> {
     let mut entries = Vec::new();
     let mut from = vec![keys::STATE_STATUS];
     let to = [keys::STATE_STATUS + 1];
@@ -346,7 +355,8 @@ fn load_state<K: KvStore>(kv: &K) -> Result<Smt> {
             entries.push((key, Arc::<[u8]>::from(v)));
         }
     }
-    Ok(Smt::from_entries(entries))
+    let latest = entries.iter().cloned().collect();
+    Ok((Smt::from_entries(entries), latest))
 }
 
 impl<K: KvStore> Ledger<K> {

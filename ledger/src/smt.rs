@@ -110,6 +110,24 @@ impl Smt {
         }
     }
 
+    /// The value at `key`, borrowed from the tree.
+    pub fn get_bytes(&self, key: &StateKey) -> Option<&[u8]> {
+        let mut node = self.root.as_ref();
+        let mut depth = 0;
+        while let Some(n) = node {
+            match n.as_ref() {
+                Node::Leaf { key: k, value, .. } => {
+                    return (k == key).then_some(&value[..]);
+                }
+                Node::Internal { left, right, .. } => {
+                    node = (if key_bit(key, depth) { right } else { left }).as_ref();
+                    depth += 1;
+                }
+            }
+        }
+        None
+    }
+
     /// The value at `key`.
     pub fn get(&self, key: &StateKey) -> Option<Arc<[u8]>> {
         let mut node = self.root.as_ref();
