@@ -238,10 +238,10 @@ async fn erase(
         None => None,
     };
     if as_json {
-        let commit = done.commitment.as_ref().map(|k| {
-            json!({ "height": k.height, "result": k.result, "log_index": k.log_index,
-                    "committed_at_ms": k.committed_at_ms })
-        });
+        let commit = done
+            .commitment
+            .as_ref()
+            .map(crate::records::commitment_json);
         println!(
             "{}",
             json!({ "record_id": done.id.to_string(), "erasure_id": id,

@@ -163,10 +163,7 @@ pub async fn submit(
 ) -> Result<()> {
     let done = client.submit(record, wait).await?;
     if as_json {
-        let c = done.commitment.as_ref().map(|c| {
-            json!({ "height": c.height, "result": c.result, "log_index": c.log_index,
-                    "committed_at_ms": c.committed_at_ms })
-        });
+        let c = done.commitment.as_ref().map(commitment_json);
         println!(
             "{}",
             json!({ "record_id": done.id.to_string(), "commitment": c })
@@ -184,6 +181,12 @@ pub async fn submit(
     Ok(())
 }
 
+/// A commitment as the CLI's JSON output gives it.
+pub(crate) fn commitment_json(c: &chancery_client::Commitment) -> serde_json::Value {
+    json!({ "height": c.height, "result": c.result, "log_index": c.log_index,
+            "committed_at_ms": c.committed_at_ms })
+}
+
 /// `chancery get`.
 pub async fn get(client: &mut Client, id: &RecordId, as_json: bool) -> Result<()> {
     let r = client.record(id).await?;
@@ -194,8 +197,7 @@ pub async fn get(client: &mut Client, id: &RecordId, as_json: bool) -> Result<()
         println!(
             "{}",
             json!({ "record_id": id.to_string(), "record": record,
-                    "commitment": { "height": c.height, "result": c.result,
-                                    "log_index": c.log_index, "committed_at_ms": c.committed_at_ms },
+                    "commitment": commitment_json(&c),
                     "status": r.status, "status_detail": status })
         );
     } else {
@@ -291,8 +293,7 @@ fn print_item(item: &chancery_client::RecordItem, as_json: bool) -> Result<()> {
         println!(
             "{}",
             json!({ "record_id": item.record_id, "record": record,
-                    "commitment": { "height": c.height, "result": c.result,
-                                    "log_index": c.log_index, "committed_at_ms": c.committed_at_ms } })
+                    "commitment": commitment_json(&c) })
         );
     } else {
         let rec = &record["record"];

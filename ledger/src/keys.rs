@@ -152,6 +152,16 @@ pub fn decode_run(last: u64, value: &[u8]) -> Result<Vec<u64>> {
     Ok(out)
 }
 
+/// Decodes a log-index value: the record's index in its block (`u32`),
+/// then its canonical `LogEntry`.
+pub fn decode_log_value(v: &[u8]) -> Result<(u32, chancery_types::LogEntry)> {
+    use chancery_types::Canonical;
+    let index = be_u32(v, 0, "log entry")?;
+    let entry = chancery_types::LogEntry::from_canonical(&v[4..])
+        .map_err(crate::error::decode_err("log entry"))?;
+    Ok((index, entry))
+}
+
 /// Reads a big-endian `u64` at `at`.
 pub fn be_u64(bytes: &[u8], at: usize, what: &'static str) -> Result<u64> {
     bytes

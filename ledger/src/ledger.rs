@@ -10,8 +10,7 @@ use chancery_types::encoding::DecodeCtx;
 use chancery_types::log_proof::{empty_root, entry_hash};
 use chancery_types::state_proof::{StateProof, ValidatorSchedule};
 use chancery_types::{
-    Canonical, ChainId, ExecResult, Genesis, Hash, LogEntry, RecordId, Timestamp, ValidatorSet,
-    limits,
+    Canonical, ChainId, ExecResult, Genesis, Hash, RecordId, Timestamp, ValidatorSet, limits,
 };
 
 use crate::error::{LedgerError, Result, decode_err, missing};
@@ -132,10 +131,7 @@ impl<K: KvStore> NodeSource for StoreNodes<'_, K> {
                 .0
                 .get(Column::Index, &keys::log_index_key(index))?
                 .ok_or_else(|| missing("log entry", format!("entry {index} is missing")))?;
-            let entry = v
-                .get(4..)
-                .ok_or_else(|| missing("log entry", format!("entry {index} is truncated")))?;
-            let entry = LogEntry::from_canonical(entry).map_err(decode_err("log entry"))?;
+            let (_, entry) = keys::decode_log_value(&v)?;
             return Ok(entry_hash(&entry));
         }
         let v = self

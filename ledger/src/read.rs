@@ -208,9 +208,7 @@ impl<K: KvStore> Ledger<K> {
         else {
             return Ok(None);
         };
-        let index = keys::be_u32(&v, 0, "log entry")?;
-        let entry = LogEntry::from_canonical(&v[4..]).map_err(decode_err("log entry"))?;
-        Ok(Some((index, entry)))
+        keys::decode_log_value(&v).map(Some)
     }
 
     fn check_size(&self, size: u64) -> Result<()> {

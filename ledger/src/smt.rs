@@ -112,30 +112,21 @@ impl Smt {
 
     /// The value at `key`, borrowed from the tree.
     pub fn get_bytes(&self, key: &StateKey) -> Option<&[u8]> {
-        let mut node = self.root.as_ref();
-        let mut depth = 0;
-        while let Some(n) = node {
-            match n.as_ref() {
-                Node::Leaf { key: k, value, .. } => {
-                    return (k == key).then_some(&value[..]);
-                }
-                Node::Internal { left, right, .. } => {
-                    node = (if key_bit(key, depth) { right } else { left }).as_ref();
-                    depth += 1;
-                }
-            }
-        }
-        None
+        self.leaf_value(key).map(|v| &v[..])
     }
 
     /// The value at `key`.
     pub fn get(&self, key: &StateKey) -> Option<Arc<[u8]>> {
+        self.leaf_value(key).cloned()
+    }
+
+    fn leaf_value(&self, key: &StateKey) -> Option<&Arc<[u8]>> {
         let mut node = self.root.as_ref();
         let mut depth = 0;
         while let Some(n) = node {
             match n.as_ref() {
                 Node::Leaf { key: k, value, .. } => {
-                    return (k == key).then(|| value.clone());
+                    return (k == key).then_some(value);
                 }
                 Node::Internal { left, right, .. } => {
                     node = (if key_bit(key, depth) { right } else { left }).as_ref();

@@ -482,10 +482,10 @@ pub async fn submit(node: &str, a: &SubmitArgs<'_>, as_json: bool) -> Result<()>
         _ => None,
     };
     if as_json {
-        let c = done.commitment.as_ref().map(|c| {
-            json!({ "height": c.height, "result": c.result, "log_index": c.log_index,
-                    "committed_at_ms": c.committed_at_ms })
-        });
+        let c = done
+            .commitment
+            .as_ref()
+            .map(crate::records::commitment_json);
         println!(
             "{}",
             json!({ "record_id": done.id.to_string(), "proposal": p.subject.as_str(),

@@ -96,7 +96,12 @@ async fn write_frames(
     let mut stream: Option<Stream> = None;
     let mut buf = Vec::new();
     let mut frames = Vec::with_capacity(COALESCE);
-    while rx.recv_many(&mut frames, COALESCE).await > 0 {
+    loop {
+        let n = rx.recv_many(&mut frames, COALESCE).await;
+        if n == 0 {
+            break;
+        }
+        let lost = n as u64;
         buf.clear();
         for f in frames.drain(..) {
             if let Err(e) = encode_frame(&f, ctx.max_frame, &mut buf) {
@@ -108,12 +113,12 @@ async fn write_frames(
                 Ok(Ok(s)) => stream = Some(s),
                 Ok(Err(e)) => {
                     debug!(%peer, %e, bytes = buf.len(), "p2p: no stream, frames dropped");
-                    ctx.dropped.fetch_add(1, Ordering::Relaxed);
+                    ctx.dropped.fetch_add(lost, Ordering::Relaxed);
                     continue;
                 }
                 Err(_) => {
                     debug!(%peer, "p2p: opening a stream timed out, frames dropped");
-                    ctx.dropped.fetch_add(1, Ordering::Relaxed);
+                    ctx.dropped.fetch_add(lost, Ordering::Relaxed);
                     continue;
                 }
             }
@@ -126,7 +131,7 @@ async fn write_frames(
             .await;
             if let Err(e) = sent {
                 debug!(%peer, %e, "p2p: stream broke, frames dropped");
-                ctx.dropped.fetch_add(1, Ordering::Relaxed);
+                ctx.dropped.fetch_add(lost, Ordering::Relaxed);
                 stream = None;
             }
         }
