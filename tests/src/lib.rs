@@ -192,11 +192,14 @@ impl TestNet {
 
     /// Checks that `nodes` hold the same certified blocks at heights
     /// `1..=upto`, each certificate valid for the genesis validator set.
+    /// Waits (up to 30 s) for a validator that has not committed `upto` yet:
+    /// a record's commit at one validator says nothing of the others.
     pub async fn same_chain(&self, nodes: &[usize], upto: u64) -> Result<()> {
         let g = self.genesis();
         let chain = g.chain_id();
         let mut clients = Vec::new();
         for &i in nodes {
+            self.wait_height(i, upto, Duration::from_secs(30)).await?;
             clients.push((i, self.client(i).await?));
         }
         for h in 1..=upto {
