@@ -32,6 +32,30 @@ impl IssuerKeys for RulesKeys {
     }
 }
 
+/// What decides when the primary's next block goes out.
+#[derive(Clone, Copy, Debug)]
+struct Ready {
+    /// The proposal delay has passed since the replica asked for the block.
+    waited: bool,
+    /// Records in the mempool.
+    queued: usize,
+    /// A block's record limit.
+    max_records: usize,
+    /// An earlier height of ours is proposed but not committed yet.
+    in_flight: bool,
+}
+
+impl Ready {
+    /// Propose now when the delay has passed or a block is full, and also
+    /// when records wait and nothing is in flight: waiting could only gather
+    /// more records for a block that nothing else is ahead of. Under load a
+    /// block is in flight almost always, so blocks still fill for the delay
+    /// (like Nagle's algorithm: batch only while the pipe is busy).
+    fn now(self) -> bool {
+        self.waited || self.queued >= self.max_records || (self.queued > 0 && !self.in_flight)
+    }
+}
+
 impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     fn parent_timestamp(&self, parent: &chancery_types::Hash) -> Timestamp {
         let tip = self.ledger.tip();
@@ -52,7 +76,13 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         };
         let waited =
             now_ms().saturating_sub(asked) >= self.proposal_delay(height).as_millis() as u64;
-        if !waited && self.mempool.len() < self.limits.max_records {
+        let ready = Ready {
+            waited,
+            queued: self.mempool.len(),
+            max_records: self.limits.max_records,
+            in_flight: height > self.ledger.tip().height + 1,
+        };
+        if !ready.now() {
             return;
         }
         let rules = self.ledger.rules();
@@ -168,5 +198,37 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         for block in std::mem::take(&mut self.deferred) {
             self.validate(block, queue);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Ready;
+
+    fn ready(waited: bool, queued: usize, in_flight: bool) -> bool {
+        Ready {
+            waited,
+            queued,
+            max_records: 100,
+            in_flight,
+        }
+        .now()
+    }
+
+    #[test]
+    fn an_idle_pipeline_proposes_waiting_records_at_once() {
+        assert!(ready(false, 1, false));
+        // Nothing to order: wait for the delay (an empty block then keeps
+        // the chain moving).
+        assert!(!ready(false, 0, false));
+        assert!(ready(true, 0, false));
+    }
+
+    #[test]
+    fn a_busy_pipeline_batches_until_the_delay_or_a_full_block() {
+        assert!(!ready(false, 1, true));
+        assert!(!ready(false, 99, true));
+        assert!(ready(false, 100, true));
+        assert!(ready(true, 1, true));
     }
 }
