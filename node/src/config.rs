@@ -17,6 +17,7 @@
 //! [block]
 //! max_records = 2000
 //! max_delay = "20ms"
+//! eager = true                   # propose at once when nothing is in flight
 //!
 //! [log]
 //! level = "info"
@@ -142,6 +143,10 @@ pub struct BlockConfig {
     /// How long a primary waits for records before proposing a partial block.
     #[serde(with = "humantime_serde")]
     pub max_delay: Duration,
+    /// Propose waiting records at once when none of this primary's blocks
+    /// is in flight, instead of waiting `max_delay` (lower latency below
+    /// saturation, for more, smaller blocks; see ARCHITECTURE.md D23).
+    pub eager: bool,
     /// With nothing to order or certify, how often the primary still
     /// proposes an (empty) block, so backups see it is alive. Must be
     /// under half of `consensus.base_timeout`.
@@ -154,6 +159,7 @@ impl Default for BlockConfig {
         BlockConfig {
             max_records: 2_000,
             max_delay: Duration::from_millis(20),
+            eager: true,
             idle_interval: Duration::from_millis(250),
         }
     }
@@ -364,6 +370,7 @@ network_key = "network.key"
     fn minimal_config_gets_defaults() {
         let c = NodeConfig::parse(MINIMAL).unwrap();
         assert_eq!(c.block.max_delay, Duration::from_millis(20));
+        assert!(c.block.eager);
         assert_eq!(c.log.format, LogFormat::Text);
         assert_eq!(c.rpc.listen.port(), 27200);
     }
@@ -376,6 +383,14 @@ network_key = "network.key"
         .unwrap();
         assert_eq!(c.block.max_delay, Duration::from_millis(5));
         assert_eq!(c.consensus.base_timeout, Duration::from_millis(1500));
+    }
+
+    #[test]
+    fn eager_proposals_can_be_turned_off() {
+        let c = NodeConfig::parse(&format!("{MINIMAL}\n[block]\neager = false\n")).unwrap();
+        assert!(!c.block.eager);
+        let err = NodeConfig::parse(&format!("{MINIMAL}\n[block]\neager = \"no\"\n")).unwrap_err();
+        assert!(err.to_string().contains("eager"), "{err}");
     }
 
     #[test]

@@ -194,6 +194,7 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
         BlockLimits {
             max_records: config.block.max_records,
             max_delay: config.block.max_delay,
+            eager: config.block.eager,
             idle_interval: config.block.idle_interval,
         },
     )

@@ -146,6 +146,7 @@ async fn four_validators_commit_submitted_records_identically() {
             BlockLimits {
                 max_records: 100,
                 max_delay: Duration::from_millis(20),
+                eager: true,
                 idle_interval: Duration::from_millis(200),
             },
         )

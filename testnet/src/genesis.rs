@@ -234,6 +234,7 @@ listen = "127.0.0.1:{rpc_port}"
 [block]
 max_records = 2000
 max_delay = "20ms"
+eager = true
 idle_interval = "250ms"
 
 [consensus]

@@ -50,6 +50,8 @@ pub struct BlockLimits {
     pub max_records: usize,
     /// How long the primary waits for a fuller block.
     pub max_delay: Duration,
+    /// Propose waiting records at once when no block of ours is in flight.
+    pub eager: bool,
     /// With nothing to order or certify, the interval between (empty)
     /// proposals; keeps backups' progress timers quiet.
     pub idle_interval: Duration,

@@ -41,7 +41,8 @@ struct Ready {
     queued: usize,
     /// A block's record limit.
     max_records: usize,
-    /// An earlier height of ours is proposed but not committed yet.
+    /// An earlier height of ours is proposed but not committed yet (or
+    /// eager proposals are off: `block.eager = false`).
     in_flight: bool,
 }
 
@@ -80,7 +81,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             waited,
             queued: self.mempool.len(),
             max_records: self.limits.max_records,
-            in_flight: height > self.ledger.tip().height + 1,
+            in_flight: !self.limits.eager || height > self.ledger.tip().height + 1,
         };
         if !ready.now() {
             return;
