@@ -97,10 +97,10 @@ impl Smt {
         entries.sort_by_key(|a| a.0);
         let mut items: Vec<Item> = Vec::with_capacity(entries.len());
         for (key, value) in entries {
-            if items.last().is_some_and(|l| l.key == key) {
+            if items.last().is_some_and(|l| *l.key() == key) {
                 items.pop();
             }
-            items.push(Item::new(key, value));
+            items.push(Item::New { key, value });
         }
         let mut added = 0u64;
         let root = update(&self.root, &items, 0, &mut added);
@@ -180,14 +180,26 @@ impl Smt {
     }
 }
 
-struct Item {
-    key: StateKey,
-    value: Arc<[u8]>,
+/// A leaf to place: a new value, or a leaf of the old tree that a new key
+/// displaced downwards, kept as it is (its hashes are already computed).
+#[derive(Clone)]
+enum Item {
+    New { key: StateKey, value: Arc<[u8]> },
+    Kept { key: StateKey, node: Arc<Node> },
 }
 
 impl Item {
-    fn new(key: StateKey, value: Arc<[u8]>) -> Self {
-        Item { key, value }
+    fn key(&self) -> &StateKey {
+        match self {
+            Item::New { key, .. } | Item::Kept { key, .. } => key,
+        }
+    }
+
+    fn to_tree(&self) -> Tree {
+        match self {
+            Item::New { key, value } => leaf(*key, value.clone()),
+            Item::Kept { node, .. } => Some(node.clone()),
+        }
     }
 }
 
@@ -219,32 +231,38 @@ fn update(tree: &Tree, items: &[Item], depth: usize, added: &mut u64) -> Tree {
     if items.is_empty() {
         return tree.clone();
     }
-    match tree.as_deref() {
-        None => {
-            *added += items.len() as u64;
-            build(items, depth)
-        }
-        Some(Node::Leaf { key, value, .. }) => {
+    let Some(node) = tree else {
+        *added += items.len() as u64;
+        return build(items, depth);
+    };
+    match node.as_ref() {
+        Node::Leaf { key, .. } => {
+            // The old leaf goes in among the items, in key order, unless
+            // an item replaces it.
+            let kept = || Item::Kept {
+                key: *key,
+                node: node.clone(),
+            };
             let mut merged: Vec<Item> = Vec::with_capacity(items.len() + 1);
             let mut placed = false;
             for it in items {
-                if !placed && *key < it.key {
-                    merged.push(Item::new(*key, value.clone()));
+                if !placed && key < it.key() {
+                    merged.push(kept());
                     placed = true;
                 }
-                if it.key == *key {
+                if it.key() == key {
                     placed = true;
                 }
-                merged.push(Item::new(it.key, it.value.clone()));
+                merged.push(it.clone());
             }
             if !placed {
-                merged.push(Item::new(*key, value.clone()));
+                merged.push(kept());
             }
             *added += (merged.len() - 1) as u64;
             build(&merged, depth)
         }
-        Some(Node::Internal { left, right, .. }) => {
-            let split = items.partition_point(|it| !key_bit(&it.key, depth));
+        Node::Internal { left, right, .. } => {
+            let split = items.partition_point(|it| !key_bit(it.key(), depth));
             internal(
                 update(left, &items[..split], depth + 1, added),
                 update(right, &items[split..], depth + 1, added),
@@ -257,10 +275,10 @@ fn update(tree: &Tree, items: &[Item], depth: usize, added: &mut u64) -> Tree {
 fn build(items: &[Item], depth: usize) -> Tree {
     match items {
         [] => None,
-        [one] => leaf(one.key, one.value.clone()),
+        [one] => one.to_tree(),
         _ if depth >= 256 => None, // unreachable: distinct keys differ in some bit
         _ => {
-            let split = items.partition_point(|it| !key_bit(&it.key, depth));
+            let split = items.partition_point(|it| !key_bit(it.key(), depth));
             internal(
                 build(&items[..split], depth + 1),
                 build(&items[split..], depth + 1),
