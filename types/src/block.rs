@@ -50,7 +50,7 @@ impl Canonical for BlockHeader {}
 impl BlockHeader {
     /// The header hash: blake3 of its canonical encoding.
     pub fn hash(&self) -> Hash {
-        Hash::of(&self.to_canonical())
+        self.canonical_hash()
     }
 }
 

@@ -103,6 +103,37 @@ impl DecodeError {
     }
 }
 
+/// Feeds encoded bytes into a hasher through a chunk-sized buffer on the
+/// stack (bincode writes field by field, in pieces of a few bytes).
+struct HashWriter {
+    hasher: blake3::Hasher,
+    buf: [u8; 1024],
+    len: usize,
+}
+
+impl HashWriter {
+    fn finish(mut self) -> crate::Hash {
+        self.hasher.update(&self.buf[..self.len]);
+        crate::Hash(*self.hasher.finalize().as_bytes())
+    }
+}
+
+impl bincode::enc::write::Writer for &mut HashWriter {
+    fn write(&mut self, bytes: &[u8]) -> Result<(), EncodeError> {
+        if self.len + bytes.len() > self.buf.len() {
+            self.hasher.update(&self.buf[..self.len]);
+            self.len = 0;
+            if bytes.len() > self.buf.len() {
+                self.hasher.update(bytes);
+                return Ok(());
+            }
+        }
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+        Ok(())
+    }
+}
+
 /// Types with a canonical byte encoding.
 ///
 /// Implemented for every type that is hashed or signed. `decode` rejects
@@ -126,6 +157,19 @@ pub trait Canonical: Encode + Decode<DecodeCtx> + Sized {
         // Writing into a Vec cannot fail, and none of our types refuses to
         // encode; the limit applies to decoding only.
         let _ = bincode::encode_into_std_write(self, out, config());
+    }
+
+    /// blake3 of the canonical bytes, hashed as they are produced (no
+    /// buffer, no copy); equal to `Hash::of(&self.to_canonical())`.
+    fn canonical_hash(&self) -> crate::Hash {
+        let mut w = HashWriter {
+            hasher: blake3::Hasher::new(),
+            buf: [0; 1024],
+            len: 0,
+        };
+        // Hashing cannot fail, and none of our types refuses to encode.
+        let _ = bincode::encode_into_writer(self, &mut w, config());
+        w.finish()
     }
 
     /// Decodes canonical bytes, rejecting trailing bytes and any

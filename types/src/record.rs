@@ -157,7 +157,7 @@ impl Canonical for SignedRecord {}
 impl SignedRecord {
     /// The record id: blake3 of the canonical encoding of the signed record.
     pub fn id(&self) -> RecordId {
-        RecordId(Hash::of(&self.to_canonical()))
+        RecordId(self.canonical_hash())
     }
 
     /// The exact bytes the issuer signed.

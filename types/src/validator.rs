@@ -128,7 +128,7 @@ impl ValidatorSet {
 
     /// Hash of the canonical encoding, carried in headers.
     pub fn hash(&self) -> Hash {
-        Hash::of(&self.to_canonical())
+        self.canonical_hash()
     }
 }
 

@@ -1,6 +1,6 @@
 //! Canonical encoding properties, for every hashed or signed type:
-//! `decode(encode(x)) == x`, `encode(decode(b)) == b` for any `b` that
-//! decodes (including mutations of valid encodings), and decoding arbitrary
+//! `decode(encode(x)) == x`, `canonical_hash(x) == blake3(encode(x))`,
+//! `encode(decode(b)) == b` for any `b` that decodes (including mutations of valid encodings), and decoding arbitrary
 //! bytes never panics.
 
 use chancery_types::testing as st;
@@ -23,6 +23,8 @@ fn check<T: Canonical + PartialEq + std::fmt::Debug>(
     cut: usize,
 ) -> Result<(), TestCaseError> {
     let bytes = x.to_canonical();
+    // Hashing while encoding gives the hash of the encoding.
+    prop_assert_eq!(x.canonical_hash(), Hash::of(&bytes));
     let back = T::from_canonical(&bytes).map_err(|e| TestCaseError::fail(format!("{e}")))?;
     prop_assert_eq!(&back, x);
     prop_assert_eq!(back.to_canonical(), bytes.clone());
