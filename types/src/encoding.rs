@@ -159,8 +159,8 @@ pub trait Canonical: Encode + Decode<DecodeCtx> + Sized {
         let _ = bincode::encode_into_std_write(self, out, config());
     }
 
-    /// blake3 of the canonical bytes, hashed as they are produced (no
-    /// buffer, no copy); equal to `Hash::of(&self.to_canonical())`.
+    /// blake3 of the canonical bytes, hashed as they are produced, without
+    /// allocating the encoding; equal to `Hash::of(&self.to_canonical())`.
     fn canonical_hash(&self) -> crate::Hash {
         let mut w = HashWriter {
             hasher: blake3::Hasher::new(),

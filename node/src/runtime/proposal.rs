@@ -41,8 +41,9 @@ struct Ready {
     queued: usize,
     /// A block's record limit.
     max_records: usize,
-    /// An earlier height of ours is proposed but not committed yet (or
-    /// eager proposals are off: `block.eager = false`).
+    /// `block.eager`: propose at once when nothing is in flight.
+    eager: bool,
+    /// An earlier height of ours is proposed but not committed yet.
     in_flight: bool,
 }
 
@@ -53,7 +54,9 @@ impl Ready {
     /// block is in flight almost always, so blocks still fill for the delay
     /// (like Nagle's algorithm: batch only while the pipe is busy).
     fn now(self) -> bool {
-        self.waited || self.queued >= self.max_records || (self.queued > 0 && !self.in_flight)
+        self.waited
+            || self.queued >= self.max_records
+            || (self.eager && self.queued > 0 && !self.in_flight)
     }
 }
 
@@ -81,7 +84,8 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             waited,
             queued: self.mempool.len(),
             max_records: self.limits.max_records,
-            in_flight: !self.limits.eager || height > self.ledger.tip().height + 1,
+            eager: self.limits.eager,
+            in_flight: height > self.ledger.tip().height + 1,
         };
         if !ready.now() {
             return;
@@ -211,6 +215,7 @@ mod tests {
             waited,
             queued,
             max_records: 100,
+            eager: true,
             in_flight,
         }
         .now()
@@ -231,5 +236,22 @@ mod tests {
         assert!(!ready(false, 99, true));
         assert!(ready(false, 100, true));
         assert!(ready(true, 1, true));
+    }
+
+    #[test]
+    fn with_eager_off_an_idle_pipeline_waits_too() {
+        let r = |waited, queued| {
+            Ready {
+                waited,
+                queued,
+                max_records: 100,
+                eager: false,
+                in_flight: false,
+            }
+            .now()
+        };
+        assert!(!r(false, 1));
+        assert!(r(false, 100));
+        assert!(r(true, 1));
     }
 }
