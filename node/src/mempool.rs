@@ -190,7 +190,9 @@ impl Mempool {
         for (i, bytes) in encoded.iter().enumerate() {
             match self.precheck(bytes, keys, committed, &mut seen) {
                 Ok((record, key, id)) => {
-                    let message = record.signing_bytes(&self.chain);
+                    // The record's bytes are in hand: no need to encode it again.
+                    let message = SignedRecord::signing_bytes_from_canonical(bytes, &self.chain)
+                        .unwrap_or_else(|| record.signing_bytes(&self.chain));
                     candidates.push((i, record, key, message, id));
                     results.push(Ok(id));
                 }

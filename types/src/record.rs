@@ -165,6 +165,16 @@ impl SignedRecord {
         signing_bytes(Domain::Record, &chain.0, &self.record.to_canonical())
     }
 
+    /// [`SignedRecord::signing_bytes`] of the record whose canonical
+    /// encoding is `canonical`, without encoding the record again: a
+    /// signed record's encoding is its record's encoding followed by the
+    /// 64 signature bytes. `None` if `canonical` is shorter than that.
+    /// For bytes that decoded as a `SignedRecord`.
+    pub fn signing_bytes_from_canonical(canonical: &[u8], chain: &ChainId) -> Option<Vec<u8>> {
+        let record = canonical.get(..canonical.len().checked_sub(64)?)?;
+        Some(signing_bytes(Domain::Record, &chain.0, record))
+    }
+
     /// Checks the signature against `key` (the issuer key named by `key_id`).
     pub fn verify(&self, key: &PublicKey, chain: &ChainId) -> Result<(), SignatureError> {
         verify_raw(key, &self.signing_bytes(chain), &self.signature)

@@ -127,3 +127,17 @@ never_panics!(
     ValidatorSet,
     Genesis
 );
+
+proptest! {
+    #![proptest_config(cases())]
+
+    /// Admission takes the signed bytes from the received encoding.
+    #[test]
+    fn signing_bytes_from_the_encoding_match(r in st::signed_record(), chain in any::<[u8; 32]>()) {
+        let chain = ChainId(Hash(chain));
+        prop_assert_eq!(
+            SignedRecord::signing_bytes_from_canonical(&r.to_canonical(), &chain),
+            Some(r.signing_bytes(&chain))
+        );
+    }
+}
