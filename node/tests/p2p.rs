@@ -41,20 +41,7 @@ async fn wait_connected(net: &mut Network, n: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validators_exchange_frames_and_outsiders_are_refused() {
     let n = 3;
-    let net_keys: Vec<SecretKey> = (0..n).map(|_| SecretKey::generate()).collect();
-    let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
-    let set = ValidatorSet::new(
-        (0..n)
-            .map(|i| Validator {
-                agency: AgencyId::new(format!("a{i}")).unwrap(),
-                consensus_key: SecretKey::generate().public(),
-                network_key: net_keys[i].public(),
-                address: Text::new(format!("/ip4/127.0.0.1/tcp/{}", ports[i])).unwrap(),
-            })
-            .collect(),
-    )
-    .unwrap();
-    let peers = PeerSet::from_validators(&set).unwrap();
+    let (net_keys, ports, peers) = validators(n);
     let (_stop_tx, stop) = watch::channel(false);
     let mut nets: Vec<Network> = (0..n)
         .map(|i| {
@@ -128,11 +115,12 @@ async fn validators_exchange_frames_and_outsiders_are_refused() {
     assert_eq!(nets[0].connected.borrow().len(), n - 1);
 }
 
-fn two_validators() -> (Vec<SecretKey>, Vec<u16>, PeerSet) {
-    let keys: Vec<SecretKey> = (0..2).map(|_| SecretKey::generate()).collect();
-    let ports: Vec<u16> = (0..2).map(|_| free_port()).collect();
+/// `n` validators on free loopback ports: network keys, ports, peer set.
+fn validators(n: usize) -> (Vec<SecretKey>, Vec<u16>, PeerSet) {
+    let keys: Vec<SecretKey> = (0..n).map(|_| SecretKey::generate()).collect();
+    let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
     let set = ValidatorSet::new(
-        (0..2)
+        (0..n)
             .map(|i| Validator {
                 agency: AgencyId::new(format!("a{i}")).unwrap(),
                 consensus_key: SecretKey::generate().public(),
@@ -155,7 +143,7 @@ fn numbered(i: u32) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn frames_arrive_in_order_and_a_restarted_peer_gets_new_ones() {
-    let (keys, ports, peers) = two_validators();
+    let (keys, ports, peers) = validators(2);
     let spawn = |i: usize, stop: watch::Receiver<bool>| {
         p2p::spawn(
             keypair(&keys[i]).unwrap(),
