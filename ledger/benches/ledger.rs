@@ -14,7 +14,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use chancery_ledger::smt::Smt;
+use chancery_ledger::smt::StateTrees;
 use chancery_ledger::{KvStore, Ledger};
 use chancery_types::bounded::{Bytes, List};
 use chancery_types::log_proof::{LogHead, entry_hash};
@@ -139,19 +139,40 @@ fn state_tree(c: &mut Criterion) {
     g.throughput(Throughput::Elements(BLOCK as u64));
     let value: Arc<[u8]> = Arc::from(vec![7u8; 150]);
     for existing in [10_000u64, 1_000_000] {
-        let base = Smt::from_entries(
-            (0..existing)
-                .map(|_| (Hash(rng.r#gen()), value.clone()))
-                .collect(),
-        );
-        g.bench_function(format!("update_1000_into_{existing}"), |b| {
+        let keys: Vec<Hash> = (0..existing).map(|_| Hash(rng.r#gen())).collect();
+        // As the ledger keeps them: the last few versions, the oldest
+        // dropped (and its slots reused) as each new one is applied.
+        let mut trees =
+            StateTrees::from_entries(0, 10, keys.iter().map(|k| (*k, value.clone())).collect())
+                .unwrap();
+        // 1,000 new keys, planned (hashed, slots chosen) but not applied,
+        // so the tree stays at its size.
+        g.bench_function(format!("plan_1000_new_into_{existing}"), |b| {
             b.iter_batched(
                 || {
                     (0..BLOCK)
                         .map(|_| (Hash(rng.r#gen()), value.clone()))
                         .collect::<Vec<_>>()
                 },
-                |batch| base.with(batch),
+                |batch| trees.plan(batch).unwrap(),
+                BatchSize::SmallInput,
+            )
+        });
+        // 1,000 existing keys changed, planned and applied: the steady
+        // state of a ledger, with a version dropped at each step.
+        let mut height = 0;
+        g.bench_function(format!("apply_1000_changes_into_{existing}"), |b| {
+            b.iter_batched(
+                || {
+                    let v: Arc<[u8]> = Arc::from(rng.r#gen::<[u8; 32]>().to_vec());
+                    (0..BLOCK)
+                        .map(|_| (keys[rng.gen_range(0..keys.len())], v.clone()))
+                        .collect::<Vec<_>>()
+                },
+                |batch| {
+                    height += 1;
+                    trees.insert(height, batch).unwrap()
+                },
                 BatchSize::SmallInput,
             )
         });

@@ -16,10 +16,10 @@ use crate::execute::{DueExpiry, History, Outcome, execute};
 use crate::header::check_header_against;
 use crate::keys::{self, BlockMeta, RecordLoc, TipRecord};
 use crate::kv::{Batch, Column, KvStore};
-use crate::ledger::{Committed, EXTRA_STATE_VERSIONS, Ledger, StoredResults, StoredSetChange};
+use crate::ledger::{Committed, Ledger, StoredResults, StoredSetChange};
 use crate::log::Frontier;
 use crate::rules::SignatureCheck;
-use crate::smt::Smt;
+use crate::smt::{StateTrees, Update};
 use crate::summary::ExecSummary;
 
 struct StoreHistory<'a, K: KvStore>(&'a K);
@@ -59,15 +59,7 @@ impl<K: KvStore> Ledger<K> {
         sigs: &dyn SignatureCheck,
     ) -> Result<Committed> {
         let mut committing = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
-        let (tip, smt) = {
-            let v = self.read_view();
-            let smt = v
-                .versions
-                .back()
-                .map(|(_, s)| s.clone())
-                .unwrap_or_default();
-            (v.tip, smt)
-        };
+        let tip = self.read_view().tip;
         let h = &block.header;
         check_header_against(&self.kv, self.chain_id, self.execution_lag, tip, h)?;
         let rules = self.rules();
@@ -134,17 +126,23 @@ impl<K: KvStore> Ledger<K> {
             }
         }
         let changed = entries.clone();
-        let new_smt = smt.with(entries);
-        if let Some(next) = &out.rules
-            && next.validators_from > rules.validators_from
-        {
-            set_change_proof(&new_smt, next.validators_from, &mut batch);
-        }
+        // Only commits change the trees, and this one holds the commit
+        // lock: the plan stays valid until it is applied below.
+        let update = {
+            let v = self.read_view();
+            let update = v.trees.plan(entries)?;
+            if let Some(next) = &out.rules
+                && next.validators_from > rules.validators_from
+            {
+                set_change_proof(&v.trees, &update, next.validators_from, &mut batch);
+            }
+            update
+        };
         let summary = ExecSummary {
             height: h.height,
             log_root: frontier.root(),
             log_size: frontier.size(),
-            state_root: new_smt.root(),
+            state_root: update.root(),
         };
         batch.put(Column::State, keys::summary_key(h.height), summary.encode());
         let hk = keys::height_key(h.height);
@@ -179,20 +177,16 @@ impl<K: KvStore> Ledger<K> {
         if let Some(next) = out.rules {
             *self.rules.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(next);
         }
-        let mut retired = Vec::new();
         {
             let mut v = self.view.write().unwrap_or_else(|e| e.into_inner());
             v.tip = new_tip;
             v.log_size = summary.log_size;
-            v.versions.push_back((h.height, new_smt));
-            let keep = (self.execution_lag + EXTRA_STATE_VERSIONS) as usize;
-            while v.versions.len() > keep {
-                retired.extend(v.versions.pop_front());
+            // Planned under this commit lock against the newest version,
+            // which nothing else changes: applying cannot fail.
+            if let Err(e) = v.trees.apply(h.height, update) {
+                tracing::error!(height = h.height, error = %e, "state tree update not applied");
             }
         }
-        // Freeing a retired tree's own nodes takes a while; readers (proofs,
-        // queries) need not wait for it behind the lock.
-        drop(retired);
         tracing::debug!(
             height = h.height,
             records = block.records.len(),
@@ -300,8 +294,8 @@ fn due_expiries<K: KvStore>(kv: &K, after: Timestamp, now: Timestamp) -> Result<
 /// `tree` (the state after the block that scheduled it). Execution always
 /// writes that schedule; if it is somehow absent nothing is stored, and
 /// bundles resting on that change report it missing.
-fn set_change_proof(tree: &Smt, from: u64, batch: &mut Batch) {
-    let (value, proof) = tree.prove(&validators_key());
+fn set_change_proof(trees: &StateTrees, update: &Update, from: u64, batch: &mut Batch) {
+    let (value, proof) = trees.prove_planned(update, &validators_key());
     let schedule = match value.as_deref().map(Status::from_canonical) {
         Some(Ok(Status::Validators(s))) if s.from_height == from => s,
         _ => {

@@ -189,6 +189,10 @@ pub enum LedgerError {
         /// The cursor text.
         cursor: String,
     },
+    /// The in-memory state tree could not take an update (nothing was
+    /// written).
+    #[error(transparent)]
+    StateTree(#[from] crate::smt::TreeError),
 }
 
 /// Shorthand.

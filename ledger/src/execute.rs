@@ -36,7 +36,7 @@ use crate::error::{Result, decode_err};
 use crate::governance::GovCtx;
 use crate::lifecycle::{Step, apply};
 use crate::rules::{MAX_FUTURE_SKEW_MS, MAX_RECORD_AGE_MS, Rules, SignatureCheck};
-use crate::smt::Smt;
+use crate::smt::StateTrees;
 
 /// What execution needs from committed history.
 pub trait History {
@@ -86,7 +86,7 @@ pub trait StateRead {
     fn status_bytes(&self, key: &StateKey) -> Option<&[u8]>;
 }
 
-impl StateRead for Smt {
+impl StateRead for StateTrees {
     fn status_bytes(&self, key: &StateKey) -> Option<&[u8]> {
         self.get_bytes(key)
     }

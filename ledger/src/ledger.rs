@@ -1,7 +1,6 @@
 //! The ledger: opening a store, its state in memory, accessors. Header
 //! checks are in [`crate::header`], commits in [`crate::commit`].
 
-use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, RwLock};
 
 use bincode::{Decode, Encode};
@@ -19,7 +18,7 @@ use crate::keys::{self, TipRecord};
 use crate::kv::{Batch, Column, KvStore};
 use crate::log::{Frontier, NodeSource};
 use crate::rules::{Rules, StoredRules};
-use crate::smt::Smt;
+use crate::smt::StateTrees;
 use crate::summary::ExecSummary;
 
 /// State trees kept beyond the execution lag, for proofs against recent roots.
@@ -92,8 +91,8 @@ pub(crate) struct CommitState {
 pub(crate) struct View {
     pub(crate) tip: TipRecord,
     pub(crate) log_size: u64,
-    /// `(exec height, tree)`, oldest first.
-    pub(crate) versions: VecDeque<(u64, Smt)>,
+    /// The state trees of the last few executed heights.
+    pub(crate) trees: StateTrees,
 }
 
 /// A Chancery ledger over a [`KvStore`]. All methods take `&self`; commits
@@ -189,15 +188,14 @@ impl<K: KvStore> Ledger<K> {
             let stored = StoredRules::from_canonical(&v).map_err(decode_err("rules"))?;
             rules = rules.with_stored(stored);
         }
-        let (smt, latest) = load_state(&kv)?;
-        if smt.root() != summary.state_root {
+        let keep = (rules.execution_lag + EXTRA_STATE_VERSIONS) as usize;
+        let (trees, latest) = load_state(&kv, tip.height, keep)?;
+        if trees.root() != summary.state_root {
             return Err(missing(
                 "state tree",
                 "recomputed root differs from the summary",
             ));
         }
-        let mut versions = VecDeque::new();
-        versions.push_back((tip.height, smt));
         Ok(Ledger {
             kv,
             chain_id: rules.chain_id,
@@ -209,7 +207,7 @@ impl<K: KvStore> Ledger<K> {
             view: RwLock::new(View {
                 tip,
                 log_size: summary.log_size,
-                versions,
+                trees,
             }),
         })
     }
@@ -316,7 +314,7 @@ fn init<K: KvStore>(kv: &K, genesis: &Genesis, rules: &Rules) -> Result<()> {
         height: 0,
         log_root: empty_root(),
         log_size: 0,
-        state_root: Smt::new().root(),
+        state_root: Hash::ZERO,
     };
     b.put(Column::State, keys::summary_key(0), summary.encode());
     b.put(
@@ -333,7 +331,11 @@ fn init<K: KvStore>(kv: &K, genesis: &Genesis, rules: &Rules) -> Result<()> {
 }
 
 /// Rebuilds the state tree from the stored statuses.
-fn load_state<K: KvStore>(kv: &K) -> Result<(Smt, LatestStatuses)> {
+fn load_state<K: KvStore>(
+    kv: &K,
+    height: u64,
+    keep: usize,
+) -> Result<(StateTrees, LatestStatuses)> {
     let mut entries = Vec::new();
     let mut from = vec![keys::STATE_STATUS];
     let to = [keys::STATE_STATUS + 1];
@@ -352,7 +354,7 @@ fn load_state<K: KvStore>(kv: &K) -> Result<(Smt, LatestStatuses)> {
         }
     }
     let latest = entries.iter().cloned().collect();
-    Ok((Smt::from_entries(entries), latest))
+    Ok((StateTrees::from_entries(height, keep, entries)?, latest))
 }
 
 impl<K: KvStore> Ledger<K> {

@@ -13,7 +13,7 @@
 //!        │ check header: chain, height, parent, time, exec_height + roots
 //!        │ execute (rules, lifecycle) ──► results, status changes
 //!        │ record log append (Frontier) ──► log nodes, log root
-//!        │ state tree update (Smt)      ──► state root
+//!        │ state tree plan + apply      ──► state root
 //!        ▼ one synced atomic Batch: header, block, cert, records, results,
 //!   KvStore (MemKv | RocksKv)    state, summary, log nodes, indexes, tip
 //!        ▲
@@ -33,7 +33,8 @@
 //! - [`governance`]: approvals, thresholds and governance actions.
 //! - [`log`]: the record log's frontier, stored nodes, proof construction.
 //! - [`payload`]: the off-chain payload store and erasure.
-//! - [`smt`]: the persistent (shared-structure) sparse Merkle tree.
+//! - [`smt`]: the sparse Merkle state tree and its last few versions, in
+//!   slabs (`plan.rs`: computing an update without blocking readers).
 //! - [`summary`]: [`ExecSummary`], the roots a later header carries.
 //! - [`kv`]: the storage contract ([`KvStore`], [`Column`], [`Batch`]);
 //!   [`mem`]: in-memory store; [`rocks`]: RocksDB store.

@@ -20,6 +20,7 @@ use crate::keys::{self, BlockMeta, RecordLoc};
 use crate::kv::{Batch, Column, KvStore};
 use crate::ledger::{Ledger, StoreNodes, StoredResults, StoredSetChange};
 use crate::log;
+use crate::smt::Proven;
 
 /// What [`Ledger::proof_bundle`] found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -450,9 +451,9 @@ impl<K: KvStore> Ledger<K> {
     /// The current status at `key` (after the last executed block).
     pub fn status(&self, key: &StateKey) -> Result<Option<Status>> {
         let v = self.read_view();
-        match v.versions.back().and_then(|(_, t)| t.get(key)) {
+        match v.trees.get(key) {
             Some(bytes) => Ok(Some(
-                Status::from_canonical(&bytes).map_err(decode_err("status"))?,
+                Status::from_canonical(bytes).map_err(decode_err("status"))?,
             )),
             None => Ok(None),
         }
@@ -463,17 +464,16 @@ impl<K: KvStore> Ledger<K> {
     /// `execution_lag + 8` heights committed since the ledger opened.
     pub fn status_proof(&self, key: &StateKey, exec_height: u64) -> Result<StatusProof> {
         let v = self.read_view();
-        let Some((_, tree)) = v.versions.iter().find(|(h, _)| *h == exec_height) else {
+        let Some(Proven { root, value, proof }) = v.trees.prove_at(exec_height, key) else {
             return Err(LedgerError::StateVersionUnavailable {
                 height: exec_height,
-                oldest: v.versions.front().map_or(0, |(h, _)| *h),
-                newest: v.versions.back().map_or(0, |(h, _)| *h),
+                oldest: v.trees.oldest_height(),
+                newest: v.trees.newest_height(),
             });
         };
-        let (value, proof) = tree.prove(key);
         Ok(StatusProof {
             exec_height,
-            root: tree.root(),
+            root,
             value: value.map(|b| b.to_vec()),
             proof,
         })

@@ -1,0 +1,187 @@
+//! Planning an update: the walk down the newest version that hashes the
+//! new paths and picks a slot for each new node, reading the slabs only.
+
+use std::sync::Arc;
+
+use chancery_types::Hash;
+use chancery_types::state_proof::{StateKey, key_bit, smt_leaf_hash, smt_node_hash};
+
+use super::{Internal, LEAF_BIT, Leaf, MAX_SLOTS, Ref, StateTrees};
+
+/// A leaf to place: a new value, or a leaf of the old tree that a new key
+/// displaced downwards, kept as it is (its hashes are already computed).
+#[derive(Clone)]
+pub(super) enum Item {
+    New { key: StateKey, value: Arc<[u8]> },
+    Kept { key: StateKey, slot: Ref },
+}
+
+impl Item {
+    pub(super) fn key(&self) -> &StateKey {
+        match self {
+            Item::New { key, .. } | Item::Kept { key, .. } => key,
+        }
+    }
+}
+
+/// A planned subtree: where it is and its hash.
+#[derive(Clone, Copy)]
+pub(super) struct Sub {
+    pub(super) r: Ref,
+    pub(super) hash: Hash,
+}
+
+const EMPTY: Sub = Sub {
+    r: Ref::EMPTY,
+    hash: Hash::ZERO,
+};
+
+pub(super) struct Planner<'a> {
+    pub(super) trees: &'a StateTrees,
+    pub(super) internals: Vec<(u32, Internal)>,
+    pub(super) leaves: Vec<(u32, Leaf)>,
+    pub(super) free_internals_used: usize,
+    pub(super) free_leaves_used: usize,
+    pub(super) replaced: Vec<Ref>,
+    pub(super) added: u64,
+    pub(super) full: Option<&'static str>,
+}
+
+/// The next slot: from the top of the free list, else after the slab's
+/// end (the free list and slab as they were when planning began).
+fn next_slot(free: &[u32], used: &mut usize, slab_len: usize, fresh: usize) -> Option<u32> {
+    if *used < free.len() {
+        *used += 1;
+        return Some(free[free.len() - *used]);
+    }
+    let slot = (slab_len + fresh) as u64;
+    (slot < MAX_SLOTS).then_some(slot as u32)
+}
+
+impl Planner<'_> {
+    /// Items are sorted by key and distinct.
+    pub(super) fn update(&mut self, tree: Ref, items: &[Item], depth: usize) -> Sub {
+        if items.is_empty() {
+            return Sub {
+                r: tree,
+                hash: self.trees.hash_of(tree),
+            };
+        }
+        if tree.is_empty() {
+            self.added += items.len() as u64;
+            return self.build(items, depth);
+        }
+        if let Some(l) = tree.leaf() {
+            // The old leaf goes in among the items, in key order, unless
+            // an item replaces it.
+            let key = self.trees.leaves[l].key;
+            let kept = Item::Kept { key, slot: tree };
+            let mut merged: Vec<Item> = Vec::with_capacity(items.len() + 1);
+            let mut placed = false;
+            for it in items {
+                if !placed && key < *it.key() {
+                    merged.push(kept.clone());
+                    placed = true;
+                }
+                if *it.key() == key {
+                    placed = true;
+                    self.replaced.push(tree);
+                }
+                merged.push(it.clone());
+            }
+            if !placed {
+                merged.push(kept);
+            }
+            self.added += (merged.len() - 1) as u64;
+            return self.build(&merged, depth);
+        }
+        let Some(i) = tree.internal() else {
+            return EMPTY;
+        };
+        self.replaced.push(tree);
+        let (left, right) = {
+            let n = &self.trees.internals[i];
+            (n.left, n.right)
+        };
+        let split = items.partition_point(|it| !key_bit(it.key(), depth));
+        let l = self.update(left, &items[..split], depth + 1);
+        let r = self.update(right, &items[split..], depth + 1);
+        self.internal(l, r)
+    }
+
+    /// A subtree holding exactly `items` (sorted, distinct).
+    fn build(&mut self, items: &[Item], depth: usize) -> Sub {
+        match items {
+            [] => EMPTY,
+            [Item::Kept { slot, .. }] => Sub {
+                r: *slot,
+                hash: self.trees.hash_of(*slot),
+            },
+            [Item::New { key, value }] => self.leaf(*key, value.clone()),
+            _ if depth >= 256 => EMPTY, // unreachable: distinct keys differ in some bit
+            _ => {
+                let split = items.partition_point(|it| !key_bit(it.key(), depth));
+                let l = self.build(&items[..split], depth + 1);
+                let r = self.build(&items[split..], depth + 1);
+                self.internal(l, r)
+            }
+        }
+    }
+
+    fn leaf(&mut self, key: StateKey, value: Arc<[u8]>) -> Sub {
+        let value_hash = Hash::of(&value);
+        let hash = smt_leaf_hash(&key, &value_hash);
+        let fresh = self.leaves.len() - self.free_leaves_used;
+        let Some(slot) = next_slot(
+            &self.trees.free_leaves,
+            &mut self.free_leaves_used,
+            self.trees.leaves.len(),
+            fresh,
+        ) else {
+            self.full = Some("leaf");
+            return EMPTY;
+        };
+        self.leaves.push((
+            slot,
+            Leaf {
+                key,
+                value,
+                value_hash,
+                hash,
+            },
+        ));
+        Sub {
+            r: Ref(slot | LEAF_BIT),
+            hash,
+        }
+    }
+
+    fn internal(&mut self, left: Sub, right: Sub) -> Sub {
+        match (left.r.is_empty(), right.r.is_empty()) {
+            (true, true) => return EMPTY,
+            (false, true) if left.r.leaf().is_some() => return left,
+            (true, false) if right.r.leaf().is_some() => return right,
+            _ => {}
+        }
+        let hash = smt_node_hash(&left.hash, &right.hash);
+        let fresh = self.internals.len() - self.free_internals_used;
+        let Some(slot) = next_slot(
+            &self.trees.free_internals,
+            &mut self.free_internals_used,
+            self.trees.internals.len(),
+            fresh,
+        ) else {
+            self.full = Some("internal");
+            return EMPTY;
+        };
+        self.internals.push((
+            slot,
+            Internal {
+                left: left.r,
+                right: right.r,
+                hash,
+            },
+        ));
+        Sub { r: Ref(slot), hash }
+    }
+}
