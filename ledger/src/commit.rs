@@ -101,7 +101,7 @@ impl<K: KvStore> Ledger<K> {
         write_records(&mut batch, block, &out, &mut frontier);
         let mut entries = Vec::with_capacity(out.statuses.len());
         for (key, value) in out.statuses {
-            batch.put(Column::State, keys::status_key(&key), &value);
+            batch.put(Column::Statuses, key.0, &value);
             entries.push((key, Arc::<[u8]>::from(value)));
         }
         for qk in out.expiry_removed {

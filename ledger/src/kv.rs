@@ -35,11 +35,14 @@ pub enum Column {
     /// Off-chain payloads: commitment → owner, salt, payload. Under no
     /// root; erasure deletes entries (see `crate::payload`).
     Payloads,
+    /// State key → canonical `Status`, as of the last write. Written at
+    /// every commit, read only by a scan when the ledger opens.
+    Statuses,
 }
 
 impl Column {
     /// Every column, in a fixed order.
-    pub const ALL: [Column; 11] = [
+    pub const ALL: [Column; 12] = [
         Column::Meta,
         Column::Headers,
         Column::Blocks,
@@ -51,6 +54,7 @@ impl Column {
         Column::LogNodes,
         Column::Consensus,
         Column::Payloads,
+        Column::Statuses,
     ];
 
     /// The column family's name on disk.
@@ -67,6 +71,7 @@ impl Column {
             Column::LogNodes => "log_nodes",
             Column::Consensus => "consensus",
             Column::Payloads => "payloads",
+            Column::Statuses => "statuses",
         }
     }
 

@@ -18,7 +18,7 @@ use crate::keys::{self, TipRecord};
 use crate::kv::{Batch, Column, KvStore};
 use crate::log::{Frontier, NodeSource};
 use crate::rules::{Rules, StoredRules};
-use crate::smt::StateTrees;
+use crate::smt::{Entry, StateTrees};
 use crate::summary::ExecSummary;
 
 /// State trees kept beyond the execution lag, for proofs against recent roots.
@@ -330,31 +330,52 @@ fn init<K: KvStore>(kv: &K, genesis: &Genesis, rules: &Rules) -> Result<()> {
     kv.write(b)
 }
 
-/// Rebuilds the state tree from the stored statuses.
+/// Rebuilds the state tree from the stored statuses: the `statuses`
+/// column, over the `s` keys of the state column that stores written
+/// before session 6 hold (never rewritten there, so the column wins).
 fn load_state<K: KvStore>(
     kv: &K,
     height: u64,
     keep: usize,
 ) -> Result<(StateTrees, LatestStatuses)> {
     let mut entries = Vec::new();
-    let mut from = vec![keys::STATE_STATUS];
-    let to = [keys::STATE_STATUS + 1];
+    scan_statuses(
+        kv,
+        Column::State,
+        vec![keys::STATE_STATUS],
+        Some(vec![keys::STATE_STATUS + 1]),
+        1,
+        &mut entries,
+    )?;
+    scan_statuses(kv, Column::Statuses, Vec::new(), None, 0, &mut entries)?;
+    let latest = entries.iter().cloned().collect();
+    Ok((StateTrees::from_entries(height, keep, entries)?, latest))
+}
+
+/// Appends every status in `col` from `from` (to `to`), whose keys hold
+/// the state key at offset `at`.
+fn scan_statuses<K: KvStore>(
+    kv: &K,
+    col: Column,
+    mut from: Vec<u8>,
+    to: Option<Vec<u8>>,
+    at: usize,
+    entries: &mut Vec<Entry>,
+) -> Result<()> {
     loop {
-        let rows = kv.scan(Column::State, &from, Some(&to), 65_536)?;
+        let rows = kv.scan(col, &from, to.as_deref(), 65_536)?;
         let Some((last, _)) = rows.last() else {
-            break;
+            return Ok(());
         };
         from = last.clone();
         from.push(0);
         for (k, v) in rows {
-            let key = keys::hash_at(&k, 1, "status key")?;
+            let key = keys::hash_at(&k, at, "status key")?;
             chancery_types::state_proof::Status::from_canonical(&v)
                 .map_err(decode_err("status"))?;
             entries.push((key, Arc::<[u8]>::from(v)));
         }
     }
-    let latest = entries.iter().cloned().collect();
-    Ok((StateTrees::from_entries(height, keep, entries)?, latest))
 }
 
 impl<K: KvStore> Ledger<K> {

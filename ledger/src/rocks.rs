@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use rocksdb::{
     BlockBasedOptions, ColumnFamilyDescriptor, DB, DBCompressionType, Direction, ErrorKind,
-    IteratorMode, Options, ReadOptions, WriteBatch, WriteOptions,
+    IteratorMode, MemtableFactory, Options, ReadOptions, WriteBatch, WriteOptions,
 };
 
 use crate::error::{LedgerError, Result};
@@ -36,6 +36,11 @@ fn cf_options(col: Column) -> Options {
         o.set_memtable_whole_key_filtering(true);
         o.set_memtable_prefix_bloom_ratio(0.05);
     }
+    if col == Column::Statuses {
+        // Never point-read, only scanned on open: an append-only memtable,
+        // sorted once when flushed, instead of a skip-list search per key.
+        o.set_memtable_factory(MemtableFactory::Vector);
+    }
     o
 }
 
@@ -51,6 +56,9 @@ impl RocksKv {
         opts.set_paranoid_checks(true);
         opts.set_compression_type(DBCompressionType::Lz4);
         opts.set_write_buffer_size(64 << 20);
+        // The vector memtable (statuses) takes one writer at a time; the
+        // ledger has one anyway (commits are serialised).
+        opts.set_allow_concurrent_memtable_write(false);
         let cfs = Column::ALL
             .iter()
             .map(|c| ColumnFamilyDescriptor::new(c.name(), cf_options(*c)));

@@ -324,6 +324,11 @@ fn corrupt_store_gives_an_error() {
         matches!(e, LedgerError::Decode { what: "status", .. }),
         "{e:?}"
     );
+    let e = damage(Column::Statuses, &[0x43; 32], b"not a status");
+    assert!(
+        matches!(e, LedgerError::Decode { what: "status", .. }),
+        "{e:?}"
+    );
     // Restored, it opens again.
     let l = Ledger::open_rocks(dir.path(), &fx.genesis).unwrap();
     assert_eq!(l.tip().height, 1);
