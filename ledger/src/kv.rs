@@ -180,13 +180,31 @@ impl Batch {
     /// The writes ordered by column, then key; writes to one key keep
     /// their order. Skip-list memtables insert keys in this order cheaply.
     pub fn sorted_ops(&self) -> impl Iterator<Item = Op<'_>> {
-        let mut order: Vec<usize> = (0..self.slots.len()).collect();
-        order.sort_by(|&a, &b| {
-            let (ca, ka, _) = self.op(&self.slots[a]);
-            let (cb, kb, _) = self.op(&self.slots[b]);
-            (ca.index(), ka).cmp(&(cb.index(), kb))
+        // Sort on (column, first 16 key bytes) held inline, so that most
+        // comparisons touch no key bytes; equal prefixes fall back to the
+        // whole key, then to the write order.
+        let mut order: Vec<(u8, u128, u32)> = self
+            .slots
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let key = self.op(s).1;
+                let mut prefix = [0u8; 16];
+                let n = key.len().min(16);
+                prefix[..n].copy_from_slice(&key[..n]);
+                (s.col.index() as u8, u128::from_be_bytes(prefix), i as u32)
+            })
+            .collect();
+        order.sort_unstable_by(|a, b| {
+            (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
+                let ka = self.op(&self.slots[a.2 as usize]).1;
+                let kb = self.op(&self.slots[b.2 as usize]).1;
+                ka.cmp(kb).then(a.2.cmp(&b.2))
+            })
         });
-        order.into_iter().map(|i| self.op(&self.slots[i]))
+        order
+            .into_iter()
+            .map(|(_, _, i)| self.op(&self.slots[i as usize]))
     }
 }
 
