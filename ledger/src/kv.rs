@@ -166,6 +166,11 @@ impl Batch {
         self.slots.is_empty()
     }
 
+    /// Bytes of keys and values in all.
+    pub fn byte_len(&self) -> usize {
+        self.bytes.len()
+    }
+
     fn op(&self, s: &Slot) -> Op<'_> {
         let at = |(start, len): (u32, u32)| &self.bytes[start as usize..(start + len) as usize];
         (s.col, at(s.key), s.value.map(at))

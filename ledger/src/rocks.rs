@@ -138,7 +138,10 @@ impl KvStore for RocksKv {
         // Each column's memtable is a skip list; inserting its keys in
         // ascending order lets every insert start from the previous one's
         // position instead of searching from the top.
-        let mut wb = WriteBatch::default();
+        // Sized up front: RocksDB's batch is one growing string, and each
+        // regrowth copies it into freshly faulted pages. Each op adds a tag,
+        // a column id and two lengths (at most 16 bytes) to its key and value.
+        let mut wb = WriteBatch::with_capacity_bytes(12 + batch.byte_len() + 16 * batch.len());
         for (col, key, value) in batch.sorted_ops() {
             let cf = cfs[col.index()];
             match value {
