@@ -9,17 +9,25 @@ use chancery_types::bounded::Text;
 use chancery_types::{AgencyId, SecretKey, Validator, ValidatorSet};
 use tokio::sync::watch;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
+/// A free port on `ip`, and its multiaddr.
+///
+/// Each test node gets its own loopback address (`127.0.<test>.<node>`):
+/// libp2p listens with `SO_REUSEPORT`, so two nodes of tests running side
+/// by side that were handed the same free port would otherwise share it,
+/// and the kernel would steer a peer's dials to the wrong one for good.
+fn listen_addr(ip: [u8; 4]) -> String {
+    let port = std::net::TcpListener::bind((std::net::Ipv4Addr::from(ip), 0))
         .unwrap()
         .local_addr()
         .unwrap()
-        .port()
+        .port();
+    let [a, b, c, d] = ip;
+    format!("/ip4/{a}.{b}.{c}.{d}/tcp/{port}")
 }
 
-fn cfg(port: u16) -> NetConfig {
+fn cfg(addr: &str) -> NetConfig {
     NetConfig {
-        listen: format!("/ip4/127.0.0.1/tcp/{port}").parse().unwrap(),
+        listen: addr.parse().unwrap(),
         max_frame: 1 << 20,
         max_connections_per_peer: 2,
         redial_interval: Duration::from_millis(100),
@@ -41,14 +49,14 @@ async fn wait_connected(net: &mut Network, n: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn validators_exchange_frames_and_outsiders_are_refused() {
     let n = 3;
-    let (net_keys, ports, peers) = validators(n);
+    let (net_keys, addrs, peers) = validators(1, n);
     let (_stop_tx, stop) = watch::channel(false);
     let mut nets: Vec<Network> = (0..n)
         .map(|i| {
             p2p::spawn(
                 keypair(&net_keys[i]).unwrap(),
                 watch::channel(peers.clone()).1,
-                cfg(ports[i]),
+                cfg(&addrs[i]),
                 stop.clone(),
             )
             .unwrap()
@@ -88,7 +96,7 @@ async fn validators_exchange_frames_and_outsiders_are_refused() {
     let mut outsider = p2p::spawn(
         keypair(&outsider_key).unwrap(),
         watch::channel(peers.clone()).1,
-        cfg(free_port()),
+        cfg(&listen_addr([127, 0, 1, 200])),
         stop.clone(),
     )
     .unwrap();
@@ -115,23 +123,26 @@ async fn validators_exchange_frames_and_outsiders_are_refused() {
     assert_eq!(nets[0].connected.borrow().len(), n - 1);
 }
 
-/// `n` validators on free loopback ports: network keys, ports, peer set.
-fn validators(n: usize) -> (Vec<SecretKey>, Vec<u16>, PeerSet) {
+/// `n` validators on loopback addresses `127.0.<test>.1..=n`: network
+/// keys, listen multiaddrs, peer set.
+fn validators(test: u8, n: usize) -> (Vec<SecretKey>, Vec<String>, PeerSet) {
     let keys: Vec<SecretKey> = (0..n).map(|_| SecretKey::generate()).collect();
-    let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+    let addrs: Vec<String> = (0..n)
+        .map(|i| listen_addr([127, 0, test, i as u8 + 1]))
+        .collect();
     let set = ValidatorSet::new(
         (0..n)
             .map(|i| Validator {
                 agency: AgencyId::new(format!("a{i}")).unwrap(),
                 consensus_key: SecretKey::generate().public(),
                 network_key: keys[i].public(),
-                address: Text::new(format!("/ip4/127.0.0.1/tcp/{}", ports[i])).unwrap(),
+                address: Text::new(addrs[i].clone()).unwrap(),
             })
             .collect(),
     )
     .unwrap();
     let peers = PeerSet::from_validators(&set).unwrap();
-    (keys, ports, peers)
+    (keys, addrs, peers)
 }
 
 fn numbered(i: u32) -> Vec<u8> {
@@ -143,12 +154,12 @@ fn numbered(i: u32) -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn frames_arrive_in_order_and_a_restarted_peer_gets_new_ones() {
-    let (keys, ports, peers) = validators(2);
+    let (keys, addrs, peers) = validators(2, 2);
     let spawn = |i: usize, stop: watch::Receiver<bool>| {
         p2p::spawn(
             keypair(&keys[i]).unwrap(),
             watch::channel(peers.clone()).1,
-            cfg(ports[i]),
+            cfg(&addrs[i]),
             stop,
         )
         .unwrap()
@@ -209,4 +220,32 @@ async fn frames_arrive_in_order_and_a_restarted_peer_gets_new_ones() {
             break;
         }
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listen_address_in_use_is_refused_at_start() {
+    let (keys, addrs, peers) = validators(3, 2);
+    let (_stop_tx, stop) = watch::channel(false);
+    let first = p2p::spawn(
+        keypair(&keys[0]).unwrap(),
+        watch::channel(peers.clone()).1,
+        cfg(&addrs[0]),
+        stop.clone(),
+    )
+    .unwrap();
+    // A second node configured with the same address.
+    let err = p2p::spawn(
+        keypair(&keys[1]).unwrap(),
+        watch::channel(peers.clone()).1,
+        cfg(&addrs[0]),
+        stop,
+    )
+    .err()
+    .expect("a second listener on the same address");
+    let text = err.to_string();
+    assert!(
+        text.contains(&addrs[0]) && text.contains("already in use"),
+        "{text}"
+    );
+    drop(first);
 }

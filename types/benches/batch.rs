@@ -86,14 +86,17 @@ fn batch(c: &mut Criterion) {
         });
         // The same 1,000 in batches of 50, as the load generator's
         // SubmitRecords calls (and the gossip frames they become) arrive.
-        g.bench_function(format!("1000_signatures_{keys}_keys_in_batches_of_50"), |b| {
-            b.iter(|| {
-                for chunk in items.chunks(50) {
-                    let r = verify_batch(chunk);
-                    assert!(r.iter().all(Result::is_ok));
-                }
-            })
-        });
+        g.bench_function(
+            format!("1000_signatures_{keys}_keys_in_batches_of_50"),
+            |b| {
+                b.iter(|| {
+                    for chunk in items.chunks(50) {
+                        let r = verify_batch(chunk);
+                        assert!(r.iter().all(Result::is_ok));
+                    }
+                })
+            },
+        );
     }
     g.finish();
 }

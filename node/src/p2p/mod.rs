@@ -83,6 +83,36 @@ pub enum NetError {
     },
 }
 
+/// Refuses a listen address another socket already listens on.
+///
+/// libp2p's TCP transport listens with `SO_REUSEPORT` (so that dials can
+/// leave from the listening port), which lets a second process bind the
+/// same address and silently take a share of its connections. A plain
+/// bind without that option fails if anything listens there, so a
+/// mistyped or duplicated port is an error at start-up instead.
+fn ensure_port_free(listen: &Multiaddr) -> Result<(), NetError> {
+    use libp2p::multiaddr::Protocol;
+    let mut ip = None;
+    let mut port = None;
+    for p in listen.iter() {
+        match p {
+            Protocol::Ip4(a) => ip = Some(std::net::IpAddr::V4(a)),
+            Protocol::Ip6(a) => ip = Some(std::net::IpAddr::V6(a)),
+            Protocol::Tcp(p) => port = Some(p),
+            _ => {}
+        }
+    }
+    match (ip, port) {
+        (Some(ip), Some(port)) if port != 0 => std::net::TcpListener::bind((ip, port))
+            .map(drop)
+            .map_err(|e| NetError::Listen {
+                address: listen.clone(),
+                reason: format!("address already in use or not available ({e})"),
+            }),
+        _ => Ok(()),
+    }
+}
+
 #[derive(NetworkBehaviour)]
 struct Behaviour {
     allow: allow_block_list::Behaviour<AllowedPeers>,
@@ -149,6 +179,7 @@ pub fn spawn(
         .map_err(|e| NetError::Transport(e.to_string()))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(24 * 3600)))
         .build();
+    ensure_port_free(&cfg.listen)?;
     swarm
         .listen_on(cfg.listen.clone())
         .map_err(|e| NetError::Listen {
