@@ -8,7 +8,7 @@ use chancery_types::bounded::List;
 use chancery_types::log_proof::{entry_hash, records_root};
 use chancery_types::state_proof::{Status, validators_key};
 use chancery_types::{
-    Block, Canonical, CommitCertificate, ExecResult, Hash, LogEntry, RecordId, Timestamp,
+    Block, Canonical, CommitCertificate, ExecResult, LogEntry, RecordId, Timestamp,
 };
 
 use crate::error::{LedgerError, Result};
@@ -107,8 +107,12 @@ impl<K: KvStore> Ledger<K> {
         for qk in out.expiry_removed {
             batch.delete(Column::State, qk);
         }
-        for (until, key) in &out.expiry_added {
-            batch.put(Column::State, keys::expiry_key(*until, key), []);
+        for (until, index, key) in &out.expiry_added {
+            batch.put(
+                Column::State,
+                keys::expiry_key(*until, h.height, *index),
+                key.0,
+            );
         }
         crate::payload::erase_into(&self.kv, &mut batch, h.height, &out.erasures)?;
         if let Some(next) = &out.rules {
@@ -272,7 +276,7 @@ fn due_expiries<K: KvStore>(kv: &K, after: Timestamp, now: Timestamp) -> Result<
     if now <= after {
         return Ok(Vec::new());
     }
-    let from = keys::expiry_key(Timestamp(after.0 + 1), &Hash::ZERO);
+    let from = keys::expiry_from(Timestamp(after.0 + 1));
     let mut to = vec![keys::STATE_EXPIRY];
     match now.0.checked_add(1) {
         Some(n) => to.extend_from_slice(&n.to_be_bytes()),
@@ -280,8 +284,19 @@ fn due_expiries<K: KvStore>(kv: &K, after: Timestamp, now: Timestamp) -> Result<
     }
     let rows = kv.scan(Column::State, &from, Some(&to), usize::MAX)?;
     rows.into_iter()
-        .map(|(k, _)| {
-            let state_key = keys::hash_at(&k, 9, "expiry queue key")?;
+        .map(|(k, v)| {
+            // Stores written before session 6 hold the state key in the
+            // queue key itself, with an empty value.
+            let state_key = match (k.len(), v.len()) {
+                (keys::EXPIRY_KEY_LEN, 32) => keys::hash_at(&v, 0, "expiry queue entry")?,
+                (keys::LEGACY_EXPIRY_KEY_LEN, 0) => keys::hash_at(&k, 9, "expiry queue key")?,
+                (klen, vlen) => {
+                    return Err(LedgerError::Corrupt {
+                        what: "expiry queue",
+                        detail: format!("entry with a {klen}-byte key and a {vlen}-byte value"),
+                    });
+                }
+            };
             Ok(DueExpiry {
                 queue_key: k,
                 state_key,

@@ -67,8 +67,8 @@ pub struct Outcome {
     pub results: Vec<ExecResult>,
     /// Statuses written (canonical bytes), by key.
     pub statuses: BTreeMap<StateKey, Vec<u8>>,
-    /// Expiry queue entries to add: `(valid_until, key)`.
-    pub expiry_added: Vec<(Timestamp, StateKey)>,
+    /// Expiry queue entries to add: `(valid_until, record index, key)`.
+    pub expiry_added: Vec<(Timestamp, u32, StateKey)>,
     /// Expiry queue keys to delete.
     pub expiry_removed: Vec<Vec<u8>>,
     /// `fresh[i]`: record `i`'s id was not committed before (it is the
@@ -163,7 +163,7 @@ pub fn execute(
             Ok(()) => match apply(&mut gov, &mut pending, rec, &id, now)? {
                 Step::Accept { expires } => {
                     if let Some((until, key)) = expires {
-                        out.expiry_added.push((until, key));
+                        out.expiry_added.push((until, i as u32, key));
                     }
                     if let RecordKind::PayloadErase { commitment } = &rec.record.kind {
                         out.erasures

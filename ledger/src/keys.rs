@@ -75,13 +75,29 @@ pub fn status_key(key: &Hash) -> Vec<u8> {
     tagged(STATE_STATUS, &key.0)
 }
 
-/// Expiry queue key.
-pub fn expiry_key(until: Timestamp, key: &Hash) -> Vec<u8> {
-    let mut k = Vec::with_capacity(41);
+/// Expiry queue key: `e ‖ valid_until ‖ height ‖ record index` (the
+/// value is the state key). Entries of one expiry time go in commit
+/// order, so most inserts land at the end of their run instead of at a
+/// random place in it.
+pub fn expiry_key(until: Timestamp, height: u64, index: u32) -> Vec<u8> {
+    let mut k = Vec::with_capacity(EXPIRY_KEY_LEN);
     k.push(STATE_EXPIRY);
     k.extend_from_slice(&until.0.to_be_bytes());
-    k.extend_from_slice(&key.0);
+    k.extend_from_slice(&height.to_be_bytes());
+    k.extend_from_slice(&index.to_be_bytes());
     k
+}
+
+/// Length of an [`expiry_key`].
+pub const EXPIRY_KEY_LEN: usize = 21;
+
+/// Length of an expiry queue key of stores written before session 6:
+/// `e ‖ valid_until ‖ state key`, with an empty value.
+pub const LEGACY_EXPIRY_KEY_LEN: usize = 41;
+
+/// The first expiry queue key with `valid_until ≥ until` (either layout).
+pub fn expiry_from(until: Timestamp) -> Vec<u8> {
+    tagged(STATE_EXPIRY, &until.0.to_be_bytes())
 }
 
 /// Summary key.

@@ -73,3 +73,79 @@ fn statuses_under_legacy_keys_load_and_newer_ones_win() {
         "no legacy status was overwritten by a later block"
     );
 }
+
+/// Rewrites every expiry queue entry in the layout of stores written
+/// before session 6: `e ‖ valid_until ‖ state key`, empty value.
+fn move_expiries_to_legacy_keys(dir: &std::path::Path) -> usize {
+    let kv = RocksKv::open(dir).unwrap();
+    let rows = kv
+        .scan(Column::State, b"e", Some(b"f"), usize::MAX)
+        .unwrap();
+    let mut b = Batch::new();
+    for (k, v) in &rows {
+        assert_eq!((k.len(), v.len()), (21, 32), "a new-layout entry");
+        let mut legacy = k[..9].to_vec();
+        legacy.extend_from_slice(v);
+        b.put(Column::State, legacy, []);
+        b.delete(Column::State, k);
+    }
+    kv.write(b).unwrap();
+    rows.len()
+}
+
+#[test]
+fn expiry_entries_of_both_layouts_are_swept() {
+    let fx = fixture(2);
+    let dir = tempfile::tempdir().unwrap();
+    let reference = Ledger::in_memory(&fx.genesis).unwrap();
+    let feed = |l: &Ledger<RocksKv>, h: u64, recs: Vec<_>, ts: u64| {
+        let (block, cert) = next_block(&reference, recs, ts);
+        reference.commit(&block, &cert, &NothingVerified).unwrap();
+        l.commit(&block, &cert, &NothingVerified).unwrap();
+        assert_eq!(l.tip().height, h);
+    };
+    {
+        let l = Ledger::open_rocks(dir.path(), &fx.genesis).unwrap();
+        for h in 1..=2 {
+            let (recs, ts) = workload_block(&fx, h, 16);
+            feed(&l, h, recs, ts);
+        }
+    }
+    let legacy = move_expiries_to_legacy_keys(dir.path());
+    assert!(legacy > 4, "only {legacy} expiry entries");
+    let l = Ledger::open_rocks(dir.path(), &fx.genesis).unwrap();
+    // Block 3 adds new-layout entries next to the legacy ones.
+    let (recs, ts) = workload_block(&fx, 3, 16);
+    feed(&l, 3, recs, ts);
+    let queued = |l: &Ledger<RocksKv>| {
+        l.store()
+            .scan(Column::State, b"e", Some(b"f"), usize::MAX)
+            .unwrap()
+    };
+    let before = queued(&l);
+    assert!(before.iter().any(|(k, _)| k.len() == 41));
+    assert!(before.iter().any(|(k, _)| k.len() == 21));
+    // Empty blocks far enough ahead that every licence has expired.
+    for h in 4..=6 {
+        feed(&l, h, Vec::new(), T0 + 200_000 + h * 1000);
+    }
+    assert!(queued(&l).is_empty(), "entries left: {:?}", queued(&l));
+    let mut expired = 0;
+    for (k, v) in &before {
+        let key = if k.len() == 41 {
+            Hash(k[9..].try_into().unwrap())
+        } else {
+            Hash(v[..].try_into().unwrap())
+        };
+        let status = l.status(&key).unwrap();
+        assert_eq!(status, reference.status(&key).unwrap(), "status of {key:?}");
+        if format!("{status:?}").contains("Expired") {
+            expired += 1;
+        }
+    }
+    assert!(expired > 4, "only {expired} statuses expired");
+    assert_eq!(
+        l.exec_summary(6).unwrap(),
+        reference.exec_summary(6).unwrap()
+    );
+}
