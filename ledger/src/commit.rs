@@ -16,7 +16,7 @@ use crate::execute::{DueExpiry, History, Outcome, execute};
 use crate::header::check_header_against;
 use crate::keys::{self, BlockMeta, RecordLoc, TipRecord};
 use crate::kv::{Batch, Column, KvStore};
-use crate::ledger::{Committed, Ledger, StoredResults, StoredSetChange};
+use crate::ledger::{Committed, EXTRA_STATE_VERSIONS, Ledger, StoredResults, StoredSetChange};
 use crate::log::Frontier;
 use crate::rules::SignatureCheck;
 use crate::smt::{StateTrees, Update};
@@ -186,9 +186,21 @@ impl<K: KvStore> Ledger<K> {
             v.tip = new_tip;
             v.log_size = summary.log_size;
             // Planned under this commit lock against the newest version,
-            // which nothing else changes: applying cannot fail.
+            // which nothing else changes, so applying does not fail; if it
+            // ever did, the tree is rebuilt from the latest statuses (as on
+            // open) rather than left behind the store.
             if let Err(e) = v.trees.apply(h.height, update) {
-                tracing::error!(height = h.height, error = %e, "state tree update not applied");
+                tracing::error!(height = h.height, error = %e, "state tree update not applied; rebuilding");
+                let keep = (self.execution_lag + EXTRA_STATE_VERSIONS) as usize;
+                let entries = committing
+                    .latest
+                    .iter()
+                    .map(|(k, v)| (*k, v.clone()))
+                    .collect();
+                match StateTrees::from_entries(h.height, keep, entries) {
+                    Ok(t) if t.root() == summary.state_root => v.trees = t,
+                    _ => tracing::error!(height = h.height, "state tree could not be rebuilt"),
+                }
             }
         }
         tracing::debug!(
