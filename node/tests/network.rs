@@ -213,7 +213,7 @@ async fn four_validators_commit_submitted_records_identically() {
                     )
                 })
                 .unwrap();
-            for (id, result) in ev.records {
+            for &(id, result) in ev.records.iter() {
                 assert_eq!(result, ExecResult::Accepted, "validator {i}: {id}");
                 seen.insert(id);
             }

@@ -213,7 +213,7 @@ impl<K: KvStore + Send + Sync + 'static> Api<K> {
                     )));
                 }
                 Ok(Ok(event)) => {
-                    for (id, _) in &event.records {
+                    for (id, _) in event.records.iter() {
                         pending.remove(id);
                     }
                 }

@@ -76,8 +76,10 @@ pub struct CommitEvent {
     pub height: u64,
     /// Header hash.
     pub hash: Hash,
-    /// Each record with its execution result.
-    pub records: Vec<(RecordId, ExecResult)>,
+    /// Each record with its execution result. Shared: the broadcast
+    /// clones the event for every subscriber (each waiting
+    /// `SubmitRecords` call and follower), and a block holds thousands.
+    pub records: std::sync::Arc<[(RecordId, ExecResult)]>,
 }
 
 /// The runtime's state.
