@@ -16,7 +16,7 @@ use crate::execute::{DueExpiry, History, Outcome, execute};
 use crate::header::check_header_against;
 use crate::keys::{self, BlockMeta, RecordLoc, TipRecord};
 use crate::kv::{Batch, Column, KvStore};
-use crate::ledger::{Committed, EXTRA_STATE_VERSIONS, Ledger, StoredResults, StoredSetChange};
+use crate::ledger::{Committed, Ledger, StoredResults, StoredSetChange};
 use crate::log::Frontier;
 use crate::rules::SignatureCheck;
 use crate::smt::{StateTrees, Update};
@@ -191,7 +191,7 @@ impl<K: KvStore> Ledger<K> {
             // open) rather than left behind the store.
             if let Err(e) = v.trees.apply(h.height, update) {
                 tracing::error!(height = h.height, error = %e, "state tree update not applied; rebuilding");
-                let keep = (self.execution_lag + EXTRA_STATE_VERSIONS) as usize;
+                let keep = v.trees.keep();
                 let entries = committing
                     .latest
                     .iter()

@@ -12,9 +12,11 @@ pub const META_GENESIS: &[u8] = b"genesis";
 /// Meta: the tip (see [`TipRecord`]).
 pub const META_TIP: &[u8] = b"tip";
 
-/// State: `s ‖ key` → canonical `Status`.
+/// State: `s ‖ key` → canonical `Status`, in stores written before
+/// session 6 (statuses now have their own column, `Column::Statuses`).
 pub const STATE_STATUS: u8 = b's';
-/// State: `e ‖ valid_until ‖ key` → empty (expiry queue).
+/// State: expiry queue, `e ‖ valid_until ‖ height ‖ index` → state key
+/// (see [`expiry_key`]; older stores: `e ‖ valid_until ‖ key` → empty).
 pub const STATE_EXPIRY: u8 = b'e';
 /// State: `x ‖ height` → `ExecSummary`.
 pub const STATE_SUMMARY: u8 = b'x';
@@ -68,11 +70,6 @@ pub fn tagged(tag: u8, rest: &[u8]) -> Vec<u8> {
     k.push(tag);
     k.extend_from_slice(rest);
     k
-}
-
-/// Status key in the state column.
-pub fn status_key(key: &Hash) -> Vec<u8> {
-    tagged(STATE_STATUS, &key.0)
 }
 
 /// Expiry queue key: `e ‖ valid_until ‖ height ‖ record index` (the

@@ -9,20 +9,33 @@ use chancery_ledger::{Batch, Ledger, NothingVerified, RocksKv};
 use chancery_types::Hash;
 use common::*;
 
-/// Moves every status from the `statuses` column to the state column's
-/// `s` keys, as a store written before session 6 holds them.
-fn move_statuses_to_legacy_keys(dir: &std::path::Path) -> usize {
+/// Moves every entry of `col` in `[from, to)` to the state column, under
+/// the key and value `legacy` makes of it: the layout of a store written
+/// before session 6. Returns how many entries moved.
+fn rewrite_to_legacy(
+    dir: &std::path::Path,
+    col: Column,
+    (from, to): (&[u8], Option<&[u8]>),
+    legacy: impl Fn(&[u8], &[u8]) -> (Vec<u8>, Vec<u8>),
+) -> usize {
     let kv = RocksKv::open(dir).unwrap();
-    let rows = kv.scan(Column::Statuses, &[], None, usize::MAX).unwrap();
+    let rows = kv.scan(col, from, to, usize::MAX).unwrap();
     let mut b = Batch::new();
     for (k, v) in &rows {
-        let mut legacy = vec![b's'];
-        legacy.extend_from_slice(k);
-        b.put(Column::State, legacy, v);
-        b.delete(Column::Statuses, k);
+        let (key, value) = legacy(k, v);
+        b.delete(col, k);
+        b.put(Column::State, key, value);
     }
     kv.write(b).unwrap();
     rows.len()
+}
+
+/// Moves every status from the `statuses` column to the state column's
+/// `s` keys.
+fn move_statuses_to_legacy_keys(dir: &std::path::Path) -> usize {
+    rewrite_to_legacy(dir, Column::Statuses, (&[], None), |k, v| {
+        ([b"s".as_slice(), k].concat(), v.to_vec())
+    })
 }
 
 #[test]
@@ -74,23 +87,13 @@ fn statuses_under_legacy_keys_load_and_newer_ones_win() {
     );
 }
 
-/// Rewrites every expiry queue entry in the layout of stores written
-/// before session 6: `e ‖ valid_until ‖ state key`, empty value.
+/// Rewrites every expiry queue entry as `e ‖ valid_until ‖ state key`
+/// with an empty value.
 fn move_expiries_to_legacy_keys(dir: &std::path::Path) -> usize {
-    let kv = RocksKv::open(dir).unwrap();
-    let rows = kv
-        .scan(Column::State, b"e", Some(b"f"), usize::MAX)
-        .unwrap();
-    let mut b = Batch::new();
-    for (k, v) in &rows {
+    rewrite_to_legacy(dir, Column::State, (b"e", Some(b"f")), |k, v| {
         assert_eq!((k.len(), v.len()), (21, 32), "a new-layout entry");
-        let mut legacy = k[..9].to_vec();
-        legacy.extend_from_slice(v);
-        b.put(Column::State, legacy, []);
-        b.delete(Column::State, k);
-    }
-    kv.write(b).unwrap();
-    rows.len()
+        ([&k[..9], v].concat(), Vec::new())
+    })
 }
 
 #[test]

@@ -35,7 +35,7 @@ use chancery_types::Hash;
 use chancery_types::bounded::List;
 use chancery_types::state_proof::{SmtLeaf, StateKey, StateProof, key_bit};
 
-use plan::{Item, Planner};
+use plan::{Item, Planner, Staged};
 
 /// One entry to write: key and value bytes (canonical `Status`).
 pub type Entry = (StateKey, Arc<[u8]>);
@@ -159,10 +159,8 @@ impl std::fmt::Debug for StateTrees {
 #[derive(Debug)]
 pub struct Update {
     planned_on: u64,
-    internals: Vec<(u32, Internal)>,
-    leaves: Vec<(u32, Leaf)>,
-    free_internals_used: usize,
-    free_leaves_used: usize,
+    internals: Staged<Internal>,
+    leaves: Staged<Leaf>,
     root: Ref,
     root_hash: Hash,
     len: u64,
@@ -173,16 +171,6 @@ impl Update {
     /// The root the tree will have once this is applied.
     pub fn root(&self) -> Hash {
         self.root_hash
-    }
-
-    /// Keys in the tree once this is applied.
-    pub fn len(&self) -> u64 {
-        self.len
-    }
-
-    /// Whether the tree will be empty.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 }
 
@@ -271,6 +259,11 @@ impl StateTrees {
         self.len() == 0
     }
 
+    /// How many versions are kept at most.
+    pub fn keep(&self) -> usize {
+        self.keep
+    }
+
     /// Height of the oldest kept version.
     pub fn oldest_height(&self) -> u64 {
         self.versions.front().map_or(0, |v| v.height)
@@ -329,11 +322,13 @@ impl StateTrees {
             trees: self,
             internals: update
                 .internals
+                .nodes
                 .iter()
                 .map(|(s, n)| (*s as usize, n))
                 .collect(),
             leaves: update
                 .leaves
+                .nodes
                 .iter()
                 .map(|(s, n)| (*s as usize, n))
                 .collect(),
@@ -357,10 +352,8 @@ impl StateTrees {
         let base = self.newest();
         let mut p = Planner {
             trees: self,
-            internals: Vec::new(),
-            leaves: Vec::new(),
-            free_internals_used: 0,
-            free_leaves_used: 0,
+            internals: Staged::new(),
+            leaves: Staged::new(),
             replaced: Vec::new(),
             added: 0,
             full: None,
@@ -373,8 +366,6 @@ impl StateTrees {
             planned_on: self.applied,
             internals: p.internals,
             leaves: p.leaves,
-            free_internals_used: p.free_internals_used,
-            free_leaves_used: p.free_leaves_used,
             root: root.r,
             root_hash: root.hash,
             len: base.len + p.added,
@@ -392,16 +383,10 @@ impl StateTrees {
             });
         }
         self.applied += 1;
-        let fi = self.free_internals.len() - update.free_internals_used;
-        self.free_internals.truncate(fi);
-        let fl = self.free_leaves.len() - update.free_leaves_used;
-        self.free_leaves.truncate(fl);
-        for (slot, node) in update.internals {
-            put(&mut self.internals, slot as usize, node);
-        }
-        for (slot, node) in update.leaves {
-            put(&mut self.leaves, slot as usize, node);
-        }
+        update
+            .internals
+            .write(&mut self.free_internals, &mut self.internals);
+        update.leaves.write(&mut self.free_leaves, &mut self.leaves);
         self.versions.push_back(Version {
             height,
             root: update.root,
@@ -448,16 +433,6 @@ impl StateTrees {
 
     fn hash_of(&self, r: Ref) -> Hash {
         hash_of(self, r)
-    }
-}
-
-fn put<T>(slab: &mut Vec<T>, slot: usize, node: T) {
-    if slot < slab.len() {
-        slab[slot] = node;
-    } else {
-        // Fresh slots are handed out in order, after the slab's end.
-        debug_assert_eq!(slot, slab.len());
-        slab.push(node);
     }
 }
 

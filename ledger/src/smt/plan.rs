@@ -38,24 +38,60 @@ const EMPTY: Sub = Sub {
 
 pub(super) struct Planner<'a> {
     pub(super) trees: &'a StateTrees,
-    pub(super) internals: Vec<(u32, Internal)>,
-    pub(super) leaves: Vec<(u32, Leaf)>,
-    pub(super) free_internals_used: usize,
-    pub(super) free_leaves_used: usize,
+    pub(super) internals: Staged<Internal>,
+    pub(super) leaves: Staged<Leaf>,
     pub(super) replaced: Vec<Ref>,
     pub(super) added: u64,
     pub(super) full: Option<&'static str>,
 }
 
-/// The next slot: from the top of the free list, else after the slab's
-/// end (the free list and slab as they were when planning began).
-fn next_slot(free: &[u32], used: &mut usize, slab_len: usize, fresh: usize) -> Option<u32> {
-    if *used < free.len() {
-        *used += 1;
-        return Some(free[free.len() - *used]);
+/// New nodes of one kind and the slots they will take: from the top of
+/// the slab's free list first, then after the slab's end (the free list
+/// and slab as they were when planning began).
+#[derive(Debug)]
+pub(super) struct Staged<T> {
+    pub(super) nodes: Vec<(u32, T)>,
+    free_used: usize,
+}
+
+impl<T> Staged<T> {
+    pub(super) fn new() -> Self {
+        Staged {
+            nodes: Vec::new(),
+            free_used: 0,
+        }
     }
-    let slot = (slab_len + fresh) as u64;
-    (slot < MAX_SLOTS).then_some(slot as u32)
+
+    /// Stages `node` in the next slot; `None` if the slab is full.
+    fn place(&mut self, free: &[u32], slab_len: usize, node: T) -> Option<u32> {
+        let slot = if self.free_used < free.len() {
+            self.free_used += 1;
+            free[free.len() - self.free_used]
+        } else {
+            let fresh = (slab_len + self.nodes.len() - self.free_used) as u64;
+            if fresh >= MAX_SLOTS {
+                return None;
+            }
+            fresh as u32
+        };
+        self.nodes.push((slot, node));
+        Some(slot)
+    }
+
+    /// Writes the staged nodes into `slab`, taking their slots off `free`.
+    pub(super) fn write(self, free: &mut Vec<u32>, slab: &mut Vec<T>) {
+        free.truncate(free.len() - self.free_used);
+        for (slot, node) in self.nodes {
+            let slot = slot as usize;
+            if slot < slab.len() {
+                slab[slot] = node;
+            } else {
+                // Fresh slots are handed out in order, after the slab's end.
+                debug_assert_eq!(slot, slab.len());
+                slab.push(node);
+            }
+        }
+    }
 }
 
 impl Planner<'_> {
@@ -131,25 +167,20 @@ impl Planner<'_> {
     fn leaf(&mut self, key: StateKey, value: Arc<[u8]>) -> Sub {
         let value_hash = Hash::of(&value);
         let hash = smt_leaf_hash(&key, &value_hash);
-        let fresh = self.leaves.len() - self.free_leaves_used;
-        let Some(slot) = next_slot(
-            &self.trees.free_leaves,
-            &mut self.free_leaves_used,
-            self.trees.leaves.len(),
-            fresh,
-        ) else {
+        let leaf = Leaf {
+            key,
+            value,
+            value_hash,
+            hash,
+        };
+        let trees = self.trees;
+        let Some(slot) = self
+            .leaves
+            .place(&trees.free_leaves, trees.leaves.len(), leaf)
+        else {
             self.full = Some("leaf");
             return EMPTY;
         };
-        self.leaves.push((
-            slot,
-            Leaf {
-                key,
-                value,
-                value_hash,
-                hash,
-            },
-        ));
         Sub {
             r: Ref(slot | LEAF_BIT),
             hash,
@@ -164,24 +195,19 @@ impl Planner<'_> {
             _ => {}
         }
         let hash = smt_node_hash(&left.hash, &right.hash);
-        let fresh = self.internals.len() - self.free_internals_used;
-        let Some(slot) = next_slot(
-            &self.trees.free_internals,
-            &mut self.free_internals_used,
-            self.trees.internals.len(),
-            fresh,
-        ) else {
+        let node = Internal {
+            left: left.r,
+            right: right.r,
+            hash,
+        };
+        let trees = self.trees;
+        let Some(slot) = self
+            .internals
+            .place(&trees.free_internals, trees.internals.len(), node)
+        else {
             self.full = Some("internal");
             return EMPTY;
         };
-        self.internals.push((
-            slot,
-            Internal {
-                left: left.r,
-                right: right.r,
-                hash,
-            },
-        ));
         Sub { r: Ref(slot), hash }
     }
 }
