@@ -14,6 +14,7 @@ use chancery_types::{
 use crate::error::{LedgerError, Result};
 use crate::execute::{DueExpiry, History, Outcome, execute};
 use crate::header::check_header_against;
+use crate::ids::RecentIds;
 use crate::keys::{self, BlockMeta, RecordLoc, TipRecord};
 use crate::kv::{Batch, Column, KvStore};
 use crate::ledger::{Committed, Ledger, StoredResults, StoredSetChange};
@@ -22,26 +23,23 @@ use crate::rules::SignatureCheck;
 use crate::smt::{StateTrees, Update};
 use crate::summary::ExecSummary;
 
-struct StoreHistory<'a, K: KvStore>(&'a K);
+struct StoreHistory<'a, K: KvStore> {
+    kv: &'a K,
+    ids: &'a RecentIds,
+}
 
 impl<K: KvStore> History for StoreHistory<'_, K> {
     fn committed(&self, id: &RecordId) -> Result<Option<bool>> {
-        match self.0.get(Column::Index, &keys::record_id_key(id))? {
-            Some(v) => Ok(Some(RecordLoc::decode(&v)?.accepted)),
-            None => Ok(None),
-        }
+        Ok(self.ids.lookup(self.kv, id)?.map(|l| l.accepted))
     }
 
     fn committed_many(&self, ids: &[RecordId]) -> Result<Vec<Option<bool>>> {
-        let keys: Vec<Vec<u8>> = ids.iter().map(keys::record_id_key).collect();
-        self.0
-            .multi_get(Column::Index, &keys)?
+        Ok(self
+            .ids
+            .lookup_many(self.kv, ids)?
             .into_iter()
-            .map(|v| {
-                v.map(|v| RecordLoc::decode(&v).map(|l| l.accepted))
-                    .transpose()
-            })
-            .collect()
+            .map(|l| l.map(|l| l.accepted))
+            .collect())
     }
 }
 
@@ -79,14 +77,16 @@ impl<K: KvStore> Ledger<K> {
             });
         }
         let due = due_expiries(&self.kv, tip.timestamp, h.timestamp)?;
-        let out = execute(
-            &rules,
-            &StoreHistory(&self.kv),
-            &committing.latest,
-            due,
-            block,
-            sigs,
-        )?;
+        let out = {
+            // Only commits change the recent ids, and this one holds the
+            // commit lock.
+            let v = self.read_view();
+            let history = StoreHistory {
+                kv: &self.kv,
+                ids: &v.ids,
+            };
+            execute(&rules, &history, &committing.latest, due, block, sigs)?
+        };
         if records_root(&out.ids) != h.records_root {
             return Err(LedgerError::PayloadMismatch {
                 height: h.height,
@@ -98,7 +98,7 @@ impl<K: KvStore> Ledger<K> {
         let mut batch = Batch::with_capacity(n * 10 + 64, n * 640 + 4096);
         let mut frontier = committing.frontier.clone();
         let first_log_index = frontier.size();
-        write_records(&mut batch, block, &out, &mut frontier);
+        let fresh = write_records(&mut batch, block, &out, &mut frontier);
         let mut entries = Vec::with_capacity(out.statuses.len());
         for (key, value) in out.statuses {
             batch.put(Column::Statuses, key.0, &value);
@@ -132,15 +132,19 @@ impl<K: KvStore> Ledger<K> {
         let changed = entries.clone();
         // Only commits change the trees, and this one holds the commit
         // lock: the plan stays valid until it is applied below.
-        let update = {
+        let (update, run) = {
             let v = self.read_view();
+            let run = v.ids.len() + fresh.len() >= self.id_run;
+            if run {
+                v.ids.write_run(&mut batch, &fresh, h.height);
+            }
             let update = v.trees.plan(entries)?;
             if let Some(next) = &out.rules
                 && next.validators_from > rules.validators_from
             {
                 set_change_proof(&v.trees, &update, next.validators_from, &mut batch);
             }
-            update
+            (update, run)
         };
         let summary = ExecSummary {
             height: h.height,
@@ -185,6 +189,7 @@ impl<K: KvStore> Ledger<K> {
             let mut v = self.view.write().unwrap_or_else(|e| e.into_inner());
             v.tip = new_tip;
             v.log_size = summary.log_size;
+            v.ids.committed(fresh, run);
             // Planned under this commit lock against the newest version,
             // which nothing else changes, so applying does not fail; if it
             // ever did, the tree is rebuilt from the latest statuses (as on
@@ -218,13 +223,20 @@ impl<K: KvStore> Ledger<K> {
     }
 }
 
-/// The writes for a block's records — log entries, record-id locations,
-/// records, secondary indexes, log nodes — appending each to `frontier`.
-fn write_records(batch: &mut Batch, block: &Block, out: &Outcome, frontier: &mut Frontier) {
+/// The writes for a block's records — log entries, records, secondary
+/// indexes, log nodes — appending each to `frontier`. Returns the
+/// locations of the ids committed for the first time, for [`RecentIds`].
+fn write_records(
+    batch: &mut Batch,
+    block: &Block,
+    out: &Outcome,
+    frontier: &mut Frontier,
+) -> Vec<(RecordId, RecordLoc)> {
     let h = &block.header;
     let first_log_index = frontier.size();
     let mut nodes = Vec::with_capacity(block.records.len() * 2 + 64);
     let mut runs: HashMap<(u8, &[u8]), Vec<u64>> = HashMap::new();
+    let mut fresh = Vec::with_capacity(block.records.len());
     for (i, rec) in block.records.iter().enumerate() {
         let id = out.ids[i];
         let result = out.results[i];
@@ -247,7 +259,7 @@ fn write_records(batch: &mut Batch, block: &Block, out: &Outcome, frontier: &mut
                 log_index,
                 accepted: result == ExecResult::Accepted,
             };
-            batch.put(Column::Index, keys::record_id_key(&id), loc.encode());
+            fresh.push((id, loc));
         }
         let r = &rec.record;
         for (tag, value) in [
@@ -276,6 +288,7 @@ fn write_records(batch: &mut Batch, block: &Block, out: &Outcome, frontier: &mut
     for (level, index, node) in nodes.iter().filter(|(level, ..)| *level > 0) {
         batch.put(Column::LogNodes, keys::log_node_key(*level, *index), node.0);
     }
+    fresh
 }
 
 /// Expiry queue entries with `after < valid_until ≤ now`, in queue order.

@@ -1,7 +1,7 @@
 //! Key and small-value layouts of every column (docs/LEDGER.md has the table).
 //! Integers in keys are big-endian so that byte order is numeric order.
 
-use chancery_types::{Hash, RecordId, Timestamp};
+use chancery_types::{Hash, Timestamp};
 
 use crate::error::{LedgerError, Result};
 
@@ -11,6 +11,9 @@ pub const META_CHAIN_ID: &[u8] = b"chain_id";
 pub const META_GENESIS: &[u8] = b"genesis";
 /// Meta: the tip (see [`TipRecord`]).
 pub const META_TIP: &[u8] = b"tip";
+/// Meta: the last height whose record ids are all in `Column::RecordIds`
+/// (big-endian u64; see `crate::ids`).
+pub const META_IDS_THROUGH: &[u8] = b"ids_through";
 
 /// State: `s ‖ key` → canonical `Status`, in stores written before
 /// session 6 (statuses now have their own column, `Column::Statuses`).
@@ -32,7 +35,8 @@ pub const STATE_VALSET: u8 = b'v';
 /// that change and its proof in the state after the block that carried it.
 pub const STATE_VALPROOF: u8 = b'V';
 
-/// Index: `r ‖ record id` → [`RecordLoc`] (first occurrence).
+/// Index: `r ‖ record id` → [`RecordLoc`], in stores written before
+/// session 7 (moved to `Column::RecordIds` on open; see `crate::ids`).
 pub const IDX_RECORD: u8 = b'r';
 /// Index: `l ‖ log index` → block index (u32) ‖ canonical `LogEntry`.
 pub const IDX_LOG: u8 = b'l';
@@ -105,11 +109,6 @@ pub fn summary_key(h: u64) -> Vec<u8> {
 /// Log position index key.
 pub fn log_index_key(i: u64) -> Vec<u8> {
     tagged(IDX_LOG, &i.to_be_bytes())
-}
-
-/// Record id index key.
-pub fn record_id_key(id: &RecordId) -> Vec<u8> {
-    tagged(IDX_RECORD, &id.0.0)
 }
 
 /// Prefix of a secondary index: tag ‖ len(value) ‖ value. Values are at

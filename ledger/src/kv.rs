@@ -38,11 +38,14 @@ pub enum Column {
     /// State key → canonical `Status`, as of the last write. Written at
     /// every commit, read only by a scan when the ledger opens.
     Statuses,
+    /// Record id → location (`keys::RecordLoc`), written in sorted runs
+    /// (see `crate::ids`).
+    RecordIds,
 }
 
 impl Column {
     /// Every column, in a fixed order.
-    pub const ALL: [Column; 12] = [
+    pub const ALL: [Column; 13] = [
         Column::Meta,
         Column::Headers,
         Column::Blocks,
@@ -55,6 +58,7 @@ impl Column {
         Column::Consensus,
         Column::Payloads,
         Column::Statuses,
+        Column::RecordIds,
     ];
 
     /// The column family's name on disk.
@@ -72,6 +76,7 @@ impl Column {
             Column::Consensus => "consensus",
             Column::Payloads => "payloads",
             Column::Statuses => "statuses",
+            Column::RecordIds => "record_ids",
         }
     }
 

@@ -14,6 +14,7 @@ use chancery_types::{
 
 use crate::error::{LedgerError, Result, decode_err, missing};
 use crate::execute::LatestStatuses;
+use crate::ids::RecentIds;
 use crate::keys::{self, TipRecord};
 use crate::kv::{Batch, Column, KvStore};
 use crate::log::{Frontier, NodeSource};
@@ -93,6 +94,8 @@ pub(crate) struct View {
     pub(crate) log_size: u64,
     /// The state trees of the last few executed heights.
     pub(crate) trees: StateTrees,
+    /// Record ids not yet written to their column.
+    pub(crate) ids: RecentIds,
 }
 
 /// A Chancery ledger over a [`KvStore`]. All methods take `&self`; commits
@@ -107,6 +110,8 @@ pub struct Ledger<K: KvStore> {
     pub(crate) genesis_validators: ValidatorSet,
     pub(crate) genesis_time: Timestamp,
     pub(crate) commit_lock: Mutex<CommitState>,
+    /// Record ids gathered in memory before they are written as one run.
+    pub(crate) id_run: usize,
     pub(crate) view: RwLock<View>,
 }
 
@@ -190,6 +195,7 @@ impl<K: KvStore> Ledger<K> {
         }
         let keep = (rules.execution_lag + EXTRA_STATE_VERSIONS) as usize;
         let (trees, latest) = load_state(&kv, tip.height, keep)?;
+        let ids = crate::ids::load(&kv, tip.height, summary.log_size)?;
         if trees.root() != summary.state_root {
             return Err(missing(
                 "state tree",
@@ -204,12 +210,23 @@ impl<K: KvStore> Ledger<K> {
             rules: RwLock::new(Arc::new(rules)),
             genesis_time: genesis.genesis_time,
             commit_lock: Mutex::new(CommitState { frontier, latest }),
+            id_run: crate::ids::DEFAULT_ID_RUN,
             view: RwLock::new(View {
                 tip,
                 log_size: summary.log_size,
                 trees,
+                ids,
             }),
         })
+    }
+
+    /// How many record ids are gathered in memory before they are written
+    /// to the store as one sorted run (default
+    /// [`DEFAULT_ID_RUN`](crate::ids::DEFAULT_ID_RUN); at least 1). Small
+    /// values make tests cross run boundaries often.
+    pub fn with_id_run(mut self, ids: usize) -> Self {
+        self.id_run = ids.max(1);
+        self
     }
 
     /// The underlying store.
@@ -317,6 +334,7 @@ fn init<K: KvStore>(kv: &K, genesis: &Genesis, rules: &Rules) -> Result<()> {
         state_root: Hash::ZERO,
     };
     b.put(Column::State, keys::summary_key(0), summary.encode());
+    crate::ids::init_marker(&mut b);
     b.put(
         Column::Meta,
         keys::META_TIP,

@@ -31,6 +31,8 @@
 //!   access-log transitions; [`rules`]: genesis rules, timestamp bounds,
 //!   [`SignatureCheck`].
 //! - [`governance`]: approvals, thresholds and governance actions.
+//! - [`ids`]: the record-id index, gathered in memory and written in
+//!   sorted runs.
 //! - [`log`]: the record log's frontier, stored nodes, proof construction.
 //! - [`payload`]: the off-chain payload store and erasure.
 //! - [`smt`]: the sparse Merkle state tree and its last few versions, in
@@ -50,6 +52,7 @@ pub mod error;
 pub mod execute;
 pub mod governance;
 pub mod header;
+pub mod ids;
 pub mod keys;
 pub mod kv;
 pub mod ledger;

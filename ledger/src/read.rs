@@ -16,7 +16,7 @@ use chancery_types::{
 };
 
 use crate::error::{LedgerError, Result, decode_err, missing};
-use crate::keys::{self, BlockMeta, RecordLoc};
+use crate::keys::{self, BlockMeta};
 use crate::kv::{Batch, Column, KvStore};
 use crate::ledger::{Ledger, StoreNodes, StoredResults, StoredSetChange};
 use crate::log;
@@ -169,10 +169,9 @@ impl<K: KvStore> Ledger<K> {
 
     /// The record with id `id` (its first occurrence, if it was committed twice).
     pub fn record(&self, id: &RecordId) -> Result<Option<RecordView>> {
-        let Some(v) = self.kv.get(Column::Index, &keys::record_id_key(id))? else {
+        let Some(loc) = self.read_view().ids.lookup(&self.kv, id)? else {
             return Ok(None);
         };
-        let loc = RecordLoc::decode(&v)?;
         self.record_at_log_index(loc.log_index)
     }
 
@@ -249,10 +248,9 @@ impl<K: KvStore> Ledger<K> {
     /// `tree_size` entries. `None` if the record is unknown or not inside
     /// the first `tree_size` entries.
     pub fn record_proof(&self, id: &RecordId, tree_size: u64) -> Result<Option<RecordProof>> {
-        let Some(v) = self.kv.get(Column::Index, &keys::record_id_key(id))? else {
+        let Some(loc) = self.read_view().ids.lookup(&self.kv, id)? else {
             return Ok(None);
         };
-        let loc = RecordLoc::decode(&v)?;
         if loc.log_index >= tree_size {
             return Ok(None);
         }

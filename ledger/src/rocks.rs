@@ -26,16 +26,17 @@ impl std::fmt::Debug for RocksKv {
 fn cf_options(col: Column) -> Options {
     let mut o = Options::default();
     o.set_compression_type(DBCompressionType::Lz4);
-    if matches!(col, Column::State | Column::Index) {
+    if matches!(col, Column::State | Column::Index | Column::RecordIds) {
         let mut t = BlockBasedOptions::default();
         t.set_bloom_filter(10.0, false);
         o.set_block_based_table_factory(&t);
     }
-    if col == Column::Index {
+    if col == Column::RecordIds {
         // Most point reads here ask for a key that is absent (is this record
         // id new?); a memtable bloom filter answers those without a skip-list
-        // search. The state column's point reads (summaries, rules) find
-        // their key, so a filter there would only cost each insert.
+        // search. The other columns' point reads (log entries, summaries,
+        // rules) find their key, so a filter there would only cost each
+        // insert.
         o.set_memtable_whole_key_filtering(true);
         o.set_memtable_prefix_bloom_ratio(0.05);
     }

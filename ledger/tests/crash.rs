@@ -24,6 +24,8 @@ const LAG: u64 = 2;
 const RECORDS: usize = 24;
 const DETERMINISM_BLOCKS: u64 = 20;
 const KILLS: usize = 60;
+/// Record ids written to their column per run: about every fourth block.
+const ID_RUN: usize = 100;
 
 /// Writes a line straight to the process's stdout (libtest captures
 /// `println!` even in a child run; direct writes bypass the capture).
@@ -48,7 +50,11 @@ fn child_writer() {
         std::thread::sleep(Duration::from_secs(60));
         return;
     }
-    let l = Ledger::open_rocks(&dir, &fx.genesis).unwrap();
+    // Record ids go to their column every few blocks, so kills also land
+    // while a run is written (see `chancery_ledger::ids`).
+    let l = Ledger::open_rocks(&dir, &fx.genesis)
+        .unwrap()
+        .with_id_run(ID_RUN);
     let start = l.tip().height + 1;
     let end = if mode == "determinism" {
         DETERMINISM_BLOCKS
@@ -209,6 +215,25 @@ fn check_store(l: &Ledger<RocksKv>, reference: &Ledger<MemKv>, tip: u64, round: 
     let summary = l.exec_summary(tip).unwrap().unwrap();
     assert_eq!(root_of_leaf_hashes(&leaves), summary.log_root);
     assert_eq!(summary.log_size, size);
+    // Every record id resolves to its first occurrence, whether its run
+    // was written or it was read back from the log on open, and the id
+    // column holds nothing of a later block.
+    for i in 0..size {
+        let id = l.log_entry(i).unwrap().unwrap().record;
+        assert_eq!(
+            l.record(&id).unwrap().map(|r| r.log_index),
+            reference.record(&id).unwrap().map(|r| r.log_index),
+            "round {round}, log index {i}"
+        );
+    }
+    for (_, v) in kv.scan(Column::RecordIds, &[], None, usize::MAX).unwrap() {
+        let loc = chancery_ledger::keys::RecordLoc::decode(&v).unwrap();
+        assert!(
+            loc.height <= tip,
+            "round {round}: id of block {}",
+            loc.height
+        );
+    }
 }
 
 #[test]

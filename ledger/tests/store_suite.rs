@@ -4,10 +4,10 @@
 mod common;
 
 use chancery_ledger::kv::{Batch, Column, KvStore};
-use chancery_ledger::{Cursor, Filter, Ledger, LedgerError, MemKv, RocksKv};
+use chancery_ledger::{Cursor, Filter, Ledger, LedgerError, MemKv, NothingVerified, RocksKv};
 use chancery_types::log_proof::{LogHead, entry_hash};
 use chancery_types::state_proof::{Status, licence_key};
-use chancery_types::{Canonical, ExecResult, Hash, RecordKind, RejectCode};
+use chancery_types::{Canonical, ExecResult, Hash, RecordKind, RejectCode, SignedRecord};
 use common::*;
 
 /// A store that can be reopened.
@@ -435,6 +435,67 @@ fn duplicate_and_rejected_are_logged<B: Backend>() {
     let _ = RecordKind::LicenceAmend;
 }
 
+/// Record ids are gathered in memory and written to their column in runs
+/// (`chancery_ledger::ids`). With runs of a few ids, blocks cross run
+/// boundaries, and the store reopens with ids both in the column and only
+/// in the record log. Every id still resolves to its first occurrence, and
+/// every repeat is a duplicate, exactly as on a ledger that has every id
+/// in memory.
+fn record_ids_in_runs_across_reopens<B: Backend>() {
+    let fx = fixture(2);
+    let b = B::fresh();
+    // The default run is far more ids than this test commits.
+    let reference = Ledger::in_memory(&fx.genesis).unwrap();
+    let mut seen: Vec<SignedRecord> = Vec::new();
+    let check_all = |l: &Ledger<B::K>, seen: &[SignedRecord]| {
+        let size = l.log_size();
+        for r in seen {
+            let id = r.id();
+            assert_eq!(l.record(&id).unwrap(), reference.record(&id).unwrap());
+            assert_eq!(
+                l.record_proof(&id, size).unwrap(),
+                reference.record_proof(&id, size).unwrap()
+            );
+        }
+    };
+    for run in [5usize, 1, 7, 1000, 3] {
+        let l = Ledger::open(b.open(), &fx.genesis)
+            .unwrap()
+            .with_id_run(run);
+        check_all(&l, &seen);
+        for _ in 0..3 {
+            let h = l.tip().height + 1;
+            let (mut recs, ts) = workload_block(&fx, h, 6);
+            // A repeat of an earlier block's record (in the column or only
+            // in memory), and of one in this block.
+            if !seen.is_empty() {
+                recs.push(seen[(h as usize * 7) % seen.len()].clone());
+            }
+            recs.push(recs[0].clone());
+            let (block, cert) = next_block(&reference, recs.clone(), ts);
+            let want = reference.commit(&block, &cert, &NothingVerified).unwrap();
+            let got = l.commit(&block, &cert, &NothingVerified).unwrap();
+            assert_eq!(got.results, want.results, "results at height {h}");
+            assert_eq!(got.summary, want.summary, "roots at height {h}");
+            let repeats = if seen.is_empty() { 1 } else { 2 };
+            for r in &got.results[got.results.len() - repeats..] {
+                assert_eq!(
+                    *r,
+                    ExecResult::Rejected(RejectCode::Duplicate),
+                    "height {h}"
+                );
+            }
+            seen.extend(recs);
+        }
+        check_all(&l, &seen);
+    }
+    // Runs were written: the column holds ids and the marker moved on.
+    let kv = b.open();
+    let marker = kv.get(Column::Meta, b"ids_through").unwrap().unwrap();
+    assert!(u64::from_be_bytes(marker.try_into().unwrap()) > 0);
+    assert!(!kv.scan(Column::RecordIds, &[], None, 1).unwrap().is_empty());
+}
+
 macro_rules! suite {
     ($module:ident, $backend:ty) => {
         mod $module {
@@ -466,6 +527,10 @@ macro_rules! suite {
             #[test]
             fn consensus_state() {
                 super::consensus_state::<$backend>();
+            }
+            #[test]
+            fn record_ids_in_runs_across_reopens() {
+                super::record_ids_in_runs_across_reopens::<$backend>();
             }
             #[test]
             fn duplicate_and_rejected_are_logged() {
