@@ -24,6 +24,7 @@ use chancery_types::{ExecResult, RecordId};
 use crate::error::{LedgerError, Result};
 use crate::keys::{self, RecordLoc};
 use crate::kv::{Batch, Column, KvStore};
+use crate::read::read_block_meta;
 
 /// Ids gathered in memory before they are written as one run.
 pub const DEFAULT_ID_RUN: usize = 65_536;
@@ -83,11 +84,8 @@ impl RecentIds {
         fresh: &[(RecordId, RecordLoc)],
         height: u64,
     ) {
-        for (id, loc) in self
-            .map
-            .iter()
-            .chain(fresh.iter().map(|(id, loc)| (id, loc)))
-        {
+        let held = self.map.iter().map(|(id, loc)| (*id, *loc));
+        for (id, loc) in held.chain(fresh.iter().copied()) {
             batch.put(Column::RecordIds, id.0.0, loc.encode());
         }
         batch.put(Column::Meta, keys::META_IDS_THROUGH, height.to_be_bytes());
@@ -128,7 +126,7 @@ pub(crate) fn load<K: KvStore>(kv: &K, tip_height: u64, log_size: u64) -> Result
     if through == tip_height {
         return Ok(recent);
     }
-    let first = first_log_index(kv, through + 1)?;
+    let first = read_block_meta(kv, through + 1)?.first_log_index;
     let rows = kv.scan(
         Column::Index,
         &keys::log_index_key(first),
@@ -158,16 +156,6 @@ pub(crate) fn load<K: KvStore>(kv: &K, tip_height: u64, log_size: u64) -> Result
         }
     }
     Ok(recent)
-}
-
-fn first_log_index<K: KvStore>(kv: &K, height: u64) -> Result<u64> {
-    let v = kv
-        .get(Column::Blocks, &keys::height_key(height))?
-        .ok_or_else(|| LedgerError::Corrupt {
-            what: "block meta",
-            detail: format!("none at height {height}, above the ids_through marker"),
-        })?;
-    Ok(keys::BlockMeta::decode(&v)?.first_log_index)
 }
 
 /// Moves `r ‖ id` entries of the index column into [`Column::RecordIds`],

@@ -135,11 +135,7 @@ impl<K: KvStore> Ledger<K> {
     }
 
     fn block_meta(&self, height: u64) -> Result<BlockMeta> {
-        let v = self
-            .kv
-            .get(Column::Blocks, &keys::height_key(height))?
-            .ok_or_else(|| missing("block meta", format!("none at height {height}")))?;
-        BlockMeta::decode(&v)
+        read_block_meta(&self.kv, height)
     }
 
     /// The execution results of block `height`.
@@ -494,4 +490,12 @@ impl<K: KvStore> Ledger<K> {
         }
         self.kv.write(b)
     }
+}
+
+/// The metadata of stored block `height` (`Corrupt` if absent).
+pub(crate) fn read_block_meta<K: KvStore>(kv: &K, height: u64) -> Result<BlockMeta> {
+    let v = kv
+        .get(Column::Blocks, &keys::height_key(height))?
+        .ok_or_else(|| missing("block meta", format!("none at height {height}")))?;
+    BlockMeta::decode(&v)
 }
