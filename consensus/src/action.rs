@@ -1,5 +1,7 @@
 //! What goes into the replica ([`Input`]) and what comes out ([`Action`]).
 
+use std::sync::Arc;
+
 use chancery_types::{Block, CommitCertificate, Hash};
 
 use crate::evidence::Equivocation;
@@ -61,7 +63,7 @@ pub enum Input {
     /// or from the node's own ledger after a restart).
     SyncedBlock {
         /// The block.
-        block: Block,
+        block: Arc<Block>,
         /// Its commit certificate.
         certificate: CommitCertificate,
     },
@@ -114,12 +116,12 @@ pub enum Action {
     /// Check a proposed block's content; answer with [`Input::BlockValidated`].
     ValidateBlock {
         /// The block.
-        block: Block,
+        block: Arc<Block>,
     },
     /// A block is decided: store it with its certificate. Heights come in order.
     Deliver {
         /// The block.
-        block: Block,
+        block: Arc<Block>,
         /// Its commit certificate (a quorum of COMMIT signatures).
         certificate: CommitCertificate,
     },

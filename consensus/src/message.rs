@@ -5,6 +5,8 @@
 //! [`CommitVote`] exactly as a [`CommitCertificate`] expects, so a quorum of
 //! COMMIT messages *is* a certificate.
 
+use std::sync::Arc;
+
 use bincode::{Decode, Encode};
 use chancery_types::crypto::signature::verify;
 use chancery_types::encoding::DecodeCtx;
@@ -49,8 +51,9 @@ impl Canonical for PrepareVote {}
 pub struct PrePrepare {
     /// View of the proposal (for a fresh block, equal to `block.header.view`).
     pub view: u64,
-    /// The proposed block.
-    pub block: Block,
+    /// The proposed block (shared: the replica keeps it in its slot and
+    /// hands it to the node without copying its records).
+    pub block: Arc<Block>,
     /// Index of the signer (must be the primary of `view`).
     pub signer: u16,
     /// Signature over [`PrePrepare::vote`] in [`Domain::Proposal`].
@@ -59,7 +62,13 @@ pub struct PrePrepare {
 
 impl PrePrepare {
     /// Signs a proposal.
-    pub fn new(view: u64, block: Block, signer: u16, key: &SecretKey, chain: &ChainId) -> Self {
+    pub fn new(
+        view: u64,
+        block: Arc<Block>,
+        signer: u16,
+        key: &SecretKey,
+        chain: &ChainId,
+    ) -> Self {
         let vote = ProposalVote {
             view,
             height: block.header.height,
@@ -169,7 +178,7 @@ pub struct PreparedProof {
     /// The certificate.
     pub certificate: PreparedCertificate,
     /// The block; `block.header.hash() == certificate.vote.block_hash`.
-    pub block: Block,
+    pub block: Arc<Block>,
 }
 
 /// The signed part of a VIEW-CHANGE.

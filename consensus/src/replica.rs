@@ -2,6 +2,7 @@
 //! helpers every handler shares. Message handlers live in `handle/`.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::sync::Arc;
 
 use chancery_types::{
     Block, ChainId, CommitCertificate, Hash, List, PublicKey, Signature, ValidatorSet,
@@ -73,7 +74,7 @@ pub struct Replica {
     /// Messages for a later view or a height just above the window.
     pub(crate) future: VecDeque<Message>,
     /// Certified blocks from sync above the next height.
-    pub(crate) synced: BTreeMap<u64, (Block, CommitCertificate)>,
+    pub(crate) synced: BTreeMap<u64, (Arc<Block>, CommitCertificate)>,
     /// Highest out-of-window height each validator signed a message for.
     pub(crate) ahead: BTreeMap<u16, u64>,
     /// Highest height already requested by `RequestBlocks`.

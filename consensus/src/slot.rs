@@ -1,6 +1,7 @@
 //! Per-height state within the current view.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chancery_types::{Block, CertSignature, Hash, List, Signature};
 
@@ -9,7 +10,7 @@ use chancery_types::{Block, CertSignature, Hash, List, Signature};
 #[derive(Debug, Default)]
 pub(crate) struct Slot {
     /// The accepted proposal.
-    pub block: Option<Block>,
+    pub block: Option<Arc<Block>>,
     /// Its header hash.
     pub hash: Option<Hash>,
     /// The node said the block is valid (or it is our own / a re-proposal).

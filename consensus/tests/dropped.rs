@@ -62,7 +62,13 @@ fn proposals_from_a_non_primary_or_with_a_wrong_header_are_dropped() {
     let mut r = started(&fx, 1, 2);
     let b1 = fx.block(1, 0, Hash::ZERO);
     // Signed by validator 2, who is not primary of view 0.
-    let pp = chancery_consensus::PrePrepare::new(0, b1.clone(), 2, &fx.key(2), &fx.chain);
+    let pp = chancery_consensus::PrePrepare::new(
+        0,
+        std::sync::Arc::new(b1.clone()),
+        2,
+        &fx.key(2),
+        &fx.chain,
+    );
     assert_eq!(r.handle(1, Input::Message(Message::PrePrepare(pp))), vec![]);
     // Header names another proposer; header of another chain; header of
     // another view. (Fresh replicas: a second proposal would be evidence.)
@@ -91,7 +97,7 @@ fn proposals_from_a_non_primary_or_with_a_wrong_header_are_dropped() {
     assert_eq!(
         a,
         vec![Action::ValidateBlock {
-            block: junk.clone()
+            block: std::sync::Arc::new(junk.clone())
         }]
     );
     let a = r.handle(
@@ -231,7 +237,7 @@ fn no_fresh_proposal_is_accepted_at_a_height_known_to_be_certified() {
         r.handle(
             1,
             Input::SyncedBlock {
-                block: b2.clone(),
+                block: std::sync::Arc::new(b2.clone()),
                 certificate: c2
             }
         ),
@@ -250,7 +256,7 @@ fn no_fresh_proposal_is_accepted_at_a_height_known_to_be_certified() {
     let a = r.handle(
         4,
         Input::SyncedBlock {
-            block: b1,
+            block: std::sync::Arc::new(b1),
             certificate: c1,
         },
     );

@@ -54,7 +54,12 @@ fn a_backup_ignores_proposals_past_the_last_height() {
     let mut open = fx.replica(1, 3);
     open.handle(0, Input::Start);
     let got = open.handle(1, Input::Message(fx.pre_prepare(0, &b2)));
-    assert_eq!(got, vec![Action::ValidateBlock { block: b2.clone() }]);
+    assert_eq!(
+        got,
+        vec![Action::ValidateBlock {
+            block: std::sync::Arc::new(b2.clone())
+        }]
+    );
 
     let mut ending = fx.replica(1, 3);
     ending.end_epoch_at(1);
@@ -65,7 +70,9 @@ fn a_backup_ignores_proposals_past_the_last_height() {
     );
     assert_eq!(
         ending.handle(2, Input::Message(fx.pre_prepare(0, &b1))),
-        vec![Action::ValidateBlock { block: b1 }]
+        vec![Action::ValidateBlock {
+            block: std::sync::Arc::new(b1)
+        }]
     );
 }
 
@@ -81,7 +88,14 @@ fn synced_blocks_deliver_to_the_last_height_and_no_further() {
         let block = fx.block(h, 0, parent);
         parent = block.header.hash();
         let certificate = fx.commit_certificate(0, &block, &[0, 1, 3]);
-        for a in handle_acked(&mut r, h, Input::SyncedBlock { block, certificate }) {
+        for a in handle_acked(
+            &mut r,
+            h,
+            Input::SyncedBlock {
+                block: std::sync::Arc::new(block),
+                certificate,
+            },
+        ) {
             if let Action::Deliver { block, .. } = a {
                 delivered.push(block.header.height);
             }

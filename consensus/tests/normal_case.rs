@@ -28,7 +28,9 @@ fn backup_prepares_commits_and_delivers_with_certificate() {
     // PRE-PREPARE: the node is asked to validate the block.
     assert_eq!(
         r.handle(10, Input::Message(fx.pre_prepare(0, &b1))),
-        vec![Action::ValidateBlock { block: b1.clone() }]
+        vec![Action::ValidateBlock {
+            block: std::sync::Arc::new(b1.clone())
+        }]
     );
     // Valid: the PREPARE is signed and persisted, but held back.
     let s1 = state(0, false, vec![vote(VoteKind::Prepare, 0, 1, h1)], vec![]);
@@ -82,7 +84,7 @@ fn backup_prepares_commits_and_delivers_with_certificate() {
         r.handle(17, Input::Message(fx.commit(0, 0, 1, h1))),
         vec![
             Action::Deliver {
-                block: b1.clone(),
+                block: std::sync::Arc::new(b1.clone()),
                 certificate: cert.clone()
             },
             timer(TimerKind::Progress { view: 0 }, 2, 1017),
@@ -159,7 +161,7 @@ fn single_validator_decides_alone() {
         })
         .collect();
     assert_eq!(delivered.len(), 1);
-    assert_eq!(delivered[0].0, &b1);
+    assert_eq!(**delivered[0].0, b1);
     delivered[0]
         .1
         .verify_for(&b1.header.hash(), &fx.set, &fx.chain)

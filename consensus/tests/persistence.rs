@@ -39,7 +39,9 @@ fn votes_are_held_until_persisted_and_a_restored_replica_does_not_equivocate() {
     let ho = other.header.hash();
     assert_eq!(
         r.handle(11, Input::Message(fx.pre_prepare(0, &other))),
-        vec![Action::ValidateBlock { block: other }]
+        vec![Action::ValidateBlock {
+            block: std::sync::Arc::new(other)
+        }]
     );
     // Valid as far as the node can tell, but we prepared b1 in this view: no vote.
     assert_eq!(
@@ -102,7 +104,7 @@ fn a_restarted_replica_catches_up_from_its_ledger() {
         r.handle(
             0,
             Input::SyncedBlock {
-                block: b2,
+                block: std::sync::Arc::new(b2),
                 certificate: c2
             }
         ),
@@ -112,7 +114,7 @@ fn a_restarted_replica_catches_up_from_its_ledger() {
     let a = r.handle(
         0,
         Input::SyncedBlock {
-            block: b1,
+            block: std::sync::Arc::new(b1),
             certificate: c1,
         },
     );
@@ -131,7 +133,7 @@ fn a_restarted_replica_catches_up_from_its_ledger() {
         r.handle(
             0,
             Input::SyncedBlock {
-                block: b3,
+                block: std::sync::Arc::new(b3),
                 certificate: c3
             }
         ),

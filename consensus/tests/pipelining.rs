@@ -30,7 +30,9 @@ fn two_heights_in_flight_are_decided_and_delivered_in_order() {
     // Height 2 arrives first: validated, but its parent is unknown: no PREPARE.
     assert_eq!(
         r.handle(1, Input::Message(fx.pre_prepare(0, &b2))),
-        vec![Action::ValidateBlock { block: b2.clone() }]
+        vec![Action::ValidateBlock {
+            block: std::sync::Arc::new(b2.clone())
+        }]
     );
     assert_eq!(
         r.handle(
@@ -46,7 +48,9 @@ fn two_heights_in_flight_are_decided_and_delivered_in_order() {
     // Height 1 arrives and is valid: PREPARE for 1, then for 2, in one persist.
     assert_eq!(
         r.handle(3, Input::Message(fx.pre_prepare(0, &b1))),
-        vec![Action::ValidateBlock { block: b1.clone() }]
+        vec![Action::ValidateBlock {
+            block: std::sync::Arc::new(b1.clone())
+        }]
     );
     let votes = vec![
         vote(VoteKind::Prepare, 0, 1, h1),
@@ -106,12 +110,12 @@ fn two_heights_in_flight_are_decided_and_delivered_in_order() {
         r.handle(15, Input::Message(fx.commit(2, 0, 1, h1))),
         vec![
             Action::Deliver {
-                block: b1.clone(),
+                block: std::sync::Arc::new(b1.clone()),
                 certificate: fx.commit_certificate(0, &b1, &[0, 1, 2])
             },
             timer(2, 1015),
             Action::Deliver {
-                block: b2.clone(),
+                block: std::sync::Arc::new(b2.clone()),
                 certificate: fx.commit_certificate(0, &b2, &[0, 1, 2])
             },
             timer(3, 1015),
@@ -149,7 +153,7 @@ fn a_height_just_above_the_window_is_buffered_and_replayed() {
         a,
         vec![
             Action::Deliver {
-                block: b1.clone(),
+                block: std::sync::Arc::new(b1.clone()),
                 certificate: fx.commit_certificate(0, &b1, &[0, 1, 2])
             },
             Action::ScheduleTimer {
@@ -159,7 +163,9 @@ fn a_height_just_above_the_window_is_buffered_and_replayed() {
                 },
                 at: 1006
             },
-            Action::ValidateBlock { block: b2 },
+            Action::ValidateBlock {
+                block: std::sync::Arc::new(b2)
+            },
         ]
     );
 }

@@ -199,7 +199,7 @@ fn new_view_re_proposes_the_prepared_block_in_the_new_view() {
     }
     let cert = fx.commit_certificate(1, &b1, &[1, 2, 3]);
     assert!(delivered.contains(&Action::Deliver {
-        block: b1.clone(),
+        block: std::sync::Arc::new(b1.clone()),
         certificate: cert.clone()
     }));
     assert_eq!(cert.vote.view, 1);
@@ -241,7 +241,7 @@ fn select_takes_the_highest_view_and_stops_at_a_gap_or_a_broken_link() {
     // Without vc_b, x wins at 1 and x2 at 2.
     let (_, chain) = select_reproposals(&[vc_a.clone(), vc_c.clone()]);
     assert_eq!(chain.len(), 2);
-    assert_eq!(chain[1].block, x2);
+    assert_eq!(*chain[1].block, x2);
 
     // With a commit certificate for height 1 = x, selection starts above
     // it: x2 extends x and is kept.
@@ -250,7 +250,7 @@ fn select_takes_the_highest_view_and_stops_at_a_gap_or_a_broken_link() {
     let (anchor, chain) = select_reproposals(&[vc_c, vc_d]);
     assert_eq!(anchor, Some(cert));
     assert_eq!(
-        chain.iter().map(|p| p.block.clone()).collect::<Vec<_>>(),
+        chain.iter().map(|p| (*p.block).clone()).collect::<Vec<_>>(),
         vec![x2]
     );
 }

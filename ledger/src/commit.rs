@@ -218,6 +218,8 @@ impl<K: KvStore> Ledger<K> {
             hash,
             ids: out.ids,
             results: out.results,
+            first_log_index,
+            timestamp: h.timestamp,
             summary,
         })
     }

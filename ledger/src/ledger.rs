@@ -77,6 +77,10 @@ pub struct Committed {
     pub ids: Vec<RecordId>,
     /// One result per record.
     pub results: Vec<ExecResult>,
+    /// Log position of the block's first record (the others follow in order).
+    pub first_log_index: u64,
+    /// The block's timestamp (every record's `committed_at`).
+    pub timestamp: Timestamp,
     /// The state after executing it.
     pub summary: ExecSummary,
 }

@@ -32,6 +32,18 @@ async fn four_validators_commit_a_thousand_records_submitted_to_any_node() -> Re
         let commitment = done.commitment.expect("a commitment when waiting");
         assert_eq!(commitment.result, "accepted", "via validator {i}");
         assert!(commitment.height >= 1);
+        // Built from the commit event, it says what the ledger says.
+        let stored = c.record(&done.id).await?.commitment;
+        assert_eq!(Some(commitment), stored, "via validator {i}");
+    }
+    // The same for a batch: each record's own log position, time and result.
+    let batch = net.licences(3, "DL-BATCH", 20)?;
+    let mut c = net.client(1).await?;
+    for r in c.submit_many(&batch, true).await? {
+        let id = r.record_id.parse()?;
+        let stored = c.record(&id).await?.commitment;
+        assert!(r.commitment.is_some(), "{r:?}");
+        assert_eq!(r.commitment, stored, "{r:?}");
     }
     let mut tip = u64::MAX;
     for i in 0..4 {

@@ -128,6 +128,11 @@ impl<const MAX: usize> Text<MAX> {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The string, without copying it.
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 impl<const MAX: usize> Deref for Text<MAX> {

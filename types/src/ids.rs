@@ -188,16 +188,17 @@ impl<'de> Deserialize<'de> for AgencyId {
 
 impl Encode for AgencyId {
     fn encode<E: Encoder>(&self, e: &mut E) -> Result<(), EncodeError> {
-        Text::<{ limits::MAX_AGENCY_ID }>::new(self.0.clone())
-            .unwrap_or_default()
-            .encode(e)
+        // The bytes of a `Text<MAX_AGENCY_ID>` (an id always fits), without
+        // copying the string into one.
+        crate::encoding::encode_len(self.0.len(), e)?;
+        bincode::enc::write::Writer::write(e.writer(), self.0.as_bytes())
     }
 }
 
 impl Decode<DecodeCtx> for AgencyId {
     fn decode<D: Decoder<Context = DecodeCtx>>(d: &mut D) -> Result<Self, BinDecodeError> {
         let t = Text::<{ limits::MAX_AGENCY_ID }>::decode(d)?;
-        AgencyId::new(t.as_str()).map_err(|e| non_canonical(d, "agency_id", e.to_string()))
+        AgencyId::new(t.into_string()).map_err(|e| non_canonical(d, "agency_id", e.to_string()))
     }
 }
 
@@ -214,3 +215,22 @@ impl Canonical for ChainId {}
 impl Canonical for RecordId {}
 impl Canonical for Timestamp {}
 impl Canonical for AgencyId {}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::encoding::config;
+
+    proptest! {
+        /// An agency id is encoded exactly as the bounded text it was
+        /// defined as, so ids, keys and hashes stay as they were.
+        #[test]
+        fn agency_id_encodes_as_its_text(id in crate::testing::agency_id()) {
+            let as_id = bincode::encode_to_vec(&id, config()).unwrap();
+            let text = Text::<{ limits::MAX_AGENCY_ID }>::new(id.as_str()).unwrap();
+            prop_assert_eq!(as_id, bincode::encode_to_vec(&text, config()).unwrap());
+        }
+    }
+}

@@ -1,6 +1,8 @@
 //! COMMIT: collect a quorum, decide, and deliver decided blocks in height
 //! order with their commit certificates.
 
+use std::sync::Arc;
+
 use chancery_types::{Block, CommitCertificate, CommitVote};
 
 use crate::action::Action;
@@ -99,7 +101,12 @@ impl Replica {
     }
 
     /// Moves the tip to `block` and emits `Deliver`.
-    pub(crate) fn advance(&mut self, block: Block, cert: CommitCertificate, out: &mut Vec<Action>) {
+    pub(crate) fn advance(
+        &mut self,
+        block: Arc<Block>,
+        cert: CommitCertificate,
+        out: &mut Vec<Action>,
+    ) {
         let height = block.header.height;
         self.delivered = height;
         self.tip_hash = cert.vote.block_hash;

@@ -1,6 +1,8 @@
 //! The primary's side of PRE-PREPARE: ask the node for a block at the next
 //! free height in the window, then sign and broadcast it.
 
+use std::sync::Arc;
+
 use chancery_types::Block;
 
 use crate::action::Action;
@@ -64,6 +66,7 @@ impl Replica {
         self.check_fresh_header(&block, self.cfg.me)?;
         let hash = block.header.hash();
         self.guard_vote(VoteKind::Proposal, height, hash)?;
+        let block = Arc::new(block);
         let pp = PrePrepare::new(
             self.view,
             block.clone(),

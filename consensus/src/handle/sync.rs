@@ -2,6 +2,8 @@
 //! above our window, or a valid commit certificate above our tip) and
 //! applying certified blocks the node fetched.
 
+use std::sync::Arc;
+
 use chancery_types::{Block, CommitCertificate};
 
 use crate::action::Action;
@@ -11,7 +13,7 @@ use crate::replica::{MAX_SYNCED, Replica};
 impl Replica {
     pub(crate) fn on_synced_block(
         &mut self,
-        block: Block,
+        block: Arc<Block>,
         certificate: CommitCertificate,
         out: &mut Vec<Action>,
     ) -> Result<(), Error> {

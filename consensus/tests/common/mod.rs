@@ -111,7 +111,7 @@ impl Fixture {
         let p = self.primary(view);
         Message::PrePrepare(PrePrepare::new(
             view,
-            block.clone(),
+            std::sync::Arc::new(block.clone()),
             p,
             &self.key(p),
             &self.chain,
@@ -208,7 +208,7 @@ impl Fixture {
                 },
                 signatures: List::new(signatures).unwrap(),
             },
-            block: block.clone(),
+            block: std::sync::Arc::new(block.clone()),
         }
     }
 

@@ -19,9 +19,9 @@ impl Sim {
             let m = match (behaviour, &msg) {
                 (Behaviour::Silent, _) => continue,
                 (Behaviour::EquivocatingPrimary, Message::PrePrepare(p)) if second_half => {
-                    let mut b = p.block.clone();
+                    let mut b = (*p.block).clone();
                     b.header.timestamp.0 += 1;
-                    Message::PrePrepare(PrePrepare::new(p.view, b, me, &key, &chain))
+                    Message::PrePrepare(PrePrepare::new(p.view, b.into(), me, &key, &chain))
                 }
                 (Behaviour::DoubleVote, Message::Prepare(p)) if second_half => {
                     let mut vote = p.vote;

@@ -72,7 +72,7 @@ struct Node {
     /// complete out of order here (random delays); the disk keeps the
     /// latest one, as the node's sequential synced writes do.
     persisted_token: u64,
-    ledger: Vec<(Block, CommitCertificate)>,
+    ledger: Vec<(std::sync::Arc<Block>, CommitCertificate)>,
     epoch: u32,
 }
 
@@ -464,7 +464,7 @@ impl Sim {
         }
     }
 
-    fn deliver(&mut self, node: usize, block: Block, cert: CommitCertificate) {
+    fn deliver(&mut self, node: usize, block: std::sync::Arc<Block>, cert: CommitCertificate) {
         let hash = block.header.hash();
         let height = block.header.height;
         if let Err(e) = cert.verify_for(&hash, &self.fx.set, &self.fx.chain) {

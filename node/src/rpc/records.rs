@@ -1,5 +1,7 @@
 //! `RecordService`: submit, read and prove records.
 
+use std::collections::{HashMap, HashSet};
+
 use chancery_ledger::{BundleLookup, KvStore, RecordView};
 use chancery_proto::v1::record_service_server::RecordService;
 use chancery_proto::v1::{
@@ -16,6 +18,7 @@ use tonic::{Request, Response, Status};
 
 use super::follow::Follow;
 use super::{Api, errors, filter};
+use crate::mempool::AdmitError;
 use crate::runtime::{Command, CommitEvent};
 
 #[tonic::async_trait]
@@ -43,10 +46,7 @@ impl<K: KvStore + Send + Sync + 'static> RecordService for Api<K> {
             .ok_or_else(|| Status::internal("the runtime gave no answer for the record"))?
             .map_err(|e| errors::admit(&e))?;
         let commitment = match events {
-            Some(events) => {
-                self.wait_for_all(&[id], events).await?;
-                Some(commitment(&self.committed(&id)?))
-            }
+            Some(events) => self.wait_for_all(&[id], events).await?.remove(&id),
             None => None,
         };
         Ok(Response::new(SubmitRecordResponse {
@@ -67,14 +67,12 @@ impl<K: KvStore + Send + Sync + 'static> RecordService for Api<K> {
             )));
         }
         let events = req.wait_for_commit.then(|| self.commits.subscribe());
-        // Ids of what decodes, for refusals too (the id hashes the bytes).
-        let ids: Vec<String> = req
+        // Ids for refusals too (the id hashes the bytes); the runtime
+        // decodes each record once, and one that does not decode has none.
+        let ids: Vec<RecordId> = req
             .signed_records
             .iter()
-            .map(|b| match chancery_types::SignedRecord::from_canonical(b) {
-                Ok(_) => RecordId(chancery_types::Hash::of(b)).to_string(),
-                Err(_) => String::new(),
-            })
+            .map(|b| RecordId(chancery_types::Hash::of(b)))
             .collect();
         let (reply, answer) = oneshot::channel();
         self.commands
@@ -95,6 +93,10 @@ impl<K: KvStore + Send + Sync + 'static> RecordService for Api<K> {
                 },
                 Err(e) => {
                     let status = errors::admit(e);
+                    let record_id = match e {
+                        AdmitError::Decode(_) => String::new(),
+                        _ => record_id.to_string(),
+                    };
                     SubmitResult {
                         record_id,
                         code: status.code() as u32,
@@ -106,10 +108,10 @@ impl<K: KvStore + Send + Sync + 'static> RecordService for Api<K> {
             .collect();
         if let Some(events) = events {
             let waiting: Vec<RecordId> = admitted.iter().flatten().copied().collect();
-            self.wait_for_all(&waiting, events).await?;
+            let mut done = self.wait_for_all(&waiting, events).await?;
             for (result, r) in results.iter_mut().zip(&admitted) {
                 if let Ok(id) = r {
-                    result.commitment = Some(commitment(&self.committed(id)?));
+                    result.commitment = done.remove(id);
                 }
             }
         }
@@ -191,15 +193,18 @@ impl<K: KvStore + Send + Sync + 'static> RecordService for Api<K> {
 const MAX_BATCH: usize = 10_000;
 
 impl<K: KvStore + Send + Sync + 'static> Api<K> {
-    /// Waits until every record in `ids` committed, reading the ledger
+    /// Waits until every record in `ids` committed and gives each one's
+    /// commitment: from the commit events (the first block that holds the
+    /// record, as a ledger lookup would find it), or from the ledger
     /// whenever events were missed (a lagging subscriber), so no commit
     /// goes unseen.
     async fn wait_for_all(
         &self,
         ids: &[RecordId],
         mut events: broadcast::Receiver<CommitEvent>,
-    ) -> Result<(), Status> {
-        let mut pending: std::collections::HashSet<RecordId> = ids.iter().copied().collect();
+    ) -> Result<HashMap<RecordId, Commitment>, Status> {
+        let mut pending: HashSet<RecordId> = ids.iter().copied().collect();
+        let mut done = HashMap::with_capacity(ids.len());
         let deadline = tokio::time::Instant::now() + self.commit_timeout;
         while !pending.is_empty() {
             match tokio::time::timeout_at(deadline, events.recv()).await {
@@ -213,18 +218,30 @@ impl<K: KvStore + Send + Sync + 'static> Api<K> {
                     )));
                 }
                 Ok(Ok(event)) => {
-                    for (id, _) in event.records.iter() {
-                        pending.remove(id);
+                    for (i, (id, result)) in event.records.iter().enumerate() {
+                        if pending.remove(id) {
+                            let c = Commitment {
+                                height: event.height,
+                                result: errors::result_label(result),
+                                log_index: event.first_log_index + i as u64,
+                                committed_at_ms: event.timestamp.0,
+                            };
+                            done.insert(*id, c);
+                        }
                     }
                 }
                 Ok(Err(RecvError::Lagged(_))) => {
-                    let ledger = &self.ledger;
-                    pending.retain(|id| !matches!(ledger.record(id), Ok(Some(_))));
+                    for id in pending.clone() {
+                        if let Ok(Some(view)) = self.ledger.record(&id) {
+                            pending.remove(&id);
+                            done.insert(id, commitment(&view));
+                        }
+                    }
                 }
                 Ok(Err(RecvError::Closed)) => return Err(errors::stopping()),
             }
         }
-        Ok(())
+        Ok(done)
     }
 
     fn committed(&self, id: &RecordId) -> Result<RecordView, Status> {

@@ -1,6 +1,7 @@
 //! Carrying out the replica's actions, in the order it gave them.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use chancery_consensus::{Action, Input};
 use chancery_ledger::KvStore;
@@ -8,7 +9,7 @@ use chancery_types::bounded::{Bytes, List};
 use chancery_types::{Block, Canonical, CommitCertificate};
 use tracing::{debug, error, info, warn};
 
-use super::{CommitEvent, REPLICA_STATE_KEY, Runtime};
+use super::{CommitEvent, Runtime};
 use crate::p2p::Outbound;
 use crate::wire::{Frame, MAX_GOSSIP_RECORDS, MAX_SYNC_BLOCKS, SyncedBlock};
 
@@ -33,11 +34,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     async fn execute(&mut self, action: Action, queue: &mut VecDeque<Action>) {
         match action {
             Action::Persist { token, state } => {
-                let bytes = state.to_canonical();
-                match self
-                    .ledger
-                    .consensus_put(&[(REPLICA_STATE_KEY, Some(&bytes))])
-                {
+                match self.state_store.save(&self.ledger, &state) {
                     // Only a synced write releases the votes held behind it.
                     Ok(()) => self.input(Input::Persisted(token), queue),
                     Err(e) => {
@@ -159,7 +156,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
 
     fn deliver(
         &mut self,
-        block: Block,
+        block: Arc<Block>,
         certificate: CommitCertificate,
         queue: &mut VecDeque<Action>,
     ) {
@@ -202,6 +199,8 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         let _ = self.commits.send(CommitEvent {
             height,
             hash: committed.hash,
+            first_log_index: committed.first_log_index,
+            timestamp: committed.timestamp,
             records: ids.into_iter().zip(committed.results).collect(),
         });
         self.follow_epochs(queue);

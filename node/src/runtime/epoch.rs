@@ -12,6 +12,7 @@
 //! that height, commits, and becomes a replica when a set includes it.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use chancery_consensus::state::PersistentState;
 use chancery_consensus::{Action, Config as ReplicaConfig, Input, Replica, Timeouts};
@@ -229,7 +230,13 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         for SyncedBlock { block, certificate } in blocks {
             if self.replica.is_some() {
                 // Became a validator part-way: the replica takes the rest.
-                self.input(Input::SyncedBlock { block, certificate }, queue);
+                self.input(
+                    Input::SyncedBlock {
+                        block: Arc::new(block),
+                        certificate,
+                    },
+                    queue,
+                );
                 continue;
             }
             let height = block.header.height;

@@ -21,13 +21,13 @@
 
 mod actions;
 mod epoch;
+mod persist;
 mod proposal;
 
 use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use chancery_consensus::state::PersistentState;
 use chancery_consensus::{Action, Config as ReplicaConfig, Input, Replica, Timer};
 use chancery_ledger::{KvStore, Ledger};
 use chancery_types::{BlockHeader, Canonical, ExecResult, Hash, RecordId};
@@ -39,9 +39,6 @@ use crate::p2p::{Inbound, Outbound};
 
 /// Most inbound frames handled before their actions are carried out.
 const FRAMES_PER_TURN: usize = 64;
-
-/// The key under which the replica's persistent state is stored.
-pub const REPLICA_STATE_KEY: &[u8] = b"replica/state";
 
 /// How blocks are cut.
 #[derive(Debug, Clone, Copy)]
@@ -76,6 +73,10 @@ pub struct CommitEvent {
     pub height: u64,
     /// Header hash.
     pub hash: Hash,
+    /// Log position of the block's first record.
+    pub first_log_index: u64,
+    /// The block's timestamp.
+    pub timestamp: chancery_types::Timestamp,
     /// Each record with its execution result. Shared: the broadcast
     /// clones the event for every subscriber (each waiting
     /// `SubmitRecords` call and follower), and a block holds thousands.
@@ -119,7 +120,9 @@ pub struct Runtime<K: KvStore> {
     /// Headers of blocks seen in proposals (parents of later proposals).
     headers: HashMap<Hash, BlockHeader>,
     /// Proposals that wait for this node to execute their exec height.
-    deferred: Vec<chancery_types::Block>,
+    deferred: Vec<Arc<chancery_types::Block>>,
+    /// Reads and writes the replica's persistent state.
+    state_store: persist::StateStore,
     /// Records whose signatures this node verified at admission.
     verified: HashSet<RecordId>,
     /// Highest height of a block with records seen (proposed or
@@ -154,6 +157,16 @@ pub enum RuntimeError {
     /// Stored consensus state does not decode.
     #[error("stored consensus state is corrupt: {0}")]
     CorruptState(chancery_types::DecodeError),
+    /// The stored consensus state names a prepared block that is not stored.
+    #[error(
+        "stored consensus state is corrupt: prepared block {hash} at height {height} is missing or does not match its hash"
+    )]
+    MissingPreparedBlock {
+        /// Height of the prepared block.
+        height: u64,
+        /// The hash its certificate names.
+        hash: Hash,
+    },
 }
 
 impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
@@ -170,12 +183,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         limits: BlockLimits,
     ) -> Result<(Self, broadcast::Receiver<CommitEvent>), RuntimeError> {
         let params = epoch::Params::from_config(&config);
-        let stored = match ledger.consensus_get(REPLICA_STATE_KEY)? {
-            Some(bytes) => {
-                Some(PersistentState::from_canonical(&bytes).map_err(RuntimeError::CorruptState)?)
-            }
-            None => None,
-        };
+        let (stored, state_store) = persist::StateStore::load(&ledger)?;
         let (commits, commits_rx) = broadcast::channel(1024);
         let set = config.validators.clone();
         let mut rt = Runtime {
@@ -200,6 +208,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             pending_proposal: None,
             headers: HashMap::new(),
             deferred: Vec::new(),
+            state_store,
             verified: HashSet::new(),
             last_busy_height: 0,
             inflight: BTreeMap::new(),
@@ -277,9 +286,13 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         };
         for h in delivered + 1..=tip {
             match (self.ledger.block(h), self.ledger.certificate(h)) {
-                (Ok(Some(block)), Ok(Some(certificate))) => {
-                    self.input(Input::SyncedBlock { block, certificate }, queue)
-                }
+                (Ok(Some(block)), Ok(Some(certificate))) => self.input(
+                    Input::SyncedBlock {
+                        block: Arc::new(block),
+                        certificate,
+                    },
+                    queue,
+                ),
                 _ => {
                     warn!(height = h, "runtime: ledger block missing at boot");
                     break;
@@ -402,7 +415,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
                 for synced in blocks.into_vec() {
                     self.input(
                         Input::SyncedBlock {
-                            block: synced.block,
+                            block: Arc::new(synced.block),
                             certificate: synced.certificate,
                         },
                         queue,

@@ -1,6 +1,7 @@
 //! Building this node's proposals and validating everyone else's.
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use chancery_consensus::{Action, Input};
 use chancery_ledger::{HeaderParams, KvStore, Rules};
@@ -136,7 +137,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     /// Stateless checks of a proposal: header fields and roots against this
     /// node's execution of `exec_height`, the records root, and every
     /// signature this node has not verified yet (in one batch).
-    pub(super) fn validate(&mut self, block: Block, queue: &mut VecDeque<Action>) {
+    pub(super) fn validate(&mut self, block: Arc<Block>, queue: &mut VecDeque<Action>) {
         let h = &block.header;
         let rules = self.ledger.rules();
         let exec_height = h.height.saturating_sub(rules.execution_lag);
