@@ -56,6 +56,22 @@ impl<K: KvStore> Ledger<K> {
         cert: &CommitCertificate,
         sigs: &dyn SignatureCheck,
     ) -> Result<Committed> {
+        let ids = block.records.iter().map(|r| r.id()).collect();
+        self.commit_with_ids(block, cert, sigs, ids)
+    }
+
+    /// [`Ledger::commit`], with the ids of the block's records (in block
+    /// order) already computed by the caller, e.g. while it validated the
+    /// proposal: saves hashing every record again. Ids that are not this
+    /// block's do not match its header's records root and are refused
+    /// (`PayloadMismatch`) before anything is executed or written.
+    pub fn commit_with_ids(
+        &self,
+        block: &Block,
+        cert: &CommitCertificate,
+        sigs: &dyn SignatureCheck,
+        ids: Vec<RecordId>,
+    ) -> Result<Committed> {
         let mut committing = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
         let tip = self.read_view().tip;
         let h = &block.header;
@@ -70,10 +86,16 @@ impl<K: KvStore> Ledger<K> {
                 hash,
             });
         }
-        if h.record_count as usize != block.records.len() {
+        if h.record_count as usize != block.records.len() || ids.len() != block.records.len() {
             return Err(LedgerError::PayloadMismatch {
                 height: h.height,
                 field: "record_count",
+            });
+        }
+        if records_root(&ids) != h.records_root {
+            return Err(LedgerError::PayloadMismatch {
+                height: h.height,
+                field: "records_root",
             });
         }
         let due = due_expiries(&self.kv, tip.timestamp, h.timestamp)?;
@@ -85,14 +107,8 @@ impl<K: KvStore> Ledger<K> {
                 kv: &self.kv,
                 ids: &v.ids,
             };
-            execute(&rules, &history, &committing.latest, due, block, sigs)?
+            execute(&rules, &history, &committing.latest, due, block, ids, sigs)?
         };
-        if records_root(&out.ids) != h.records_root {
-            return Err(LedgerError::PayloadMismatch {
-                height: h.height,
-                field: "records_root",
-            });
-        }
 
         let n = block.records.len();
         let mut batch = Batch::with_capacity(n * 10 + 64, n * 640 + 4096);

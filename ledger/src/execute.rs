@@ -127,13 +127,15 @@ impl Pending<'_> {
     }
 }
 
-/// Executes `block` (its `results` field is ignored).
+/// Executes `block` (its `results` field is ignored); `ids` are its
+/// records' ids, in block order.
 pub fn execute(
     rules: &Rules,
     history: &dyn History,
     state: &dyn StateRead,
     due: Vec<DueExpiry>,
     block: &Block,
+    ids: Vec<RecordId>,
     sigs: &dyn SignatureCheck,
 ) -> Result<Outcome> {
     let now = block.header.timestamp;
@@ -144,7 +146,6 @@ pub fn execute(
     };
     sweep_expired(&mut pending, due, now, &mut out)?;
 
-    let ids: Vec<RecordId> = block.records.iter().map(|r| r.id()).collect();
     let sig_ok = check_signatures(rules, block, &ids, sigs);
     let mut seen: HashMap<RecordId, bool> = HashMap::with_capacity(ids.len());
     let mut gov = GovCtx {

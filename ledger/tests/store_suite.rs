@@ -7,7 +7,7 @@ use chancery_ledger::kv::{Batch, Column, KvStore};
 use chancery_ledger::{Cursor, Filter, Ledger, LedgerError, MemKv, NothingVerified, RocksKv};
 use chancery_types::log_proof::{LogHead, entry_hash};
 use chancery_types::state_proof::{Status, licence_key};
-use chancery_types::{Canonical, ExecResult, Hash, RecordKind, RejectCode, SignedRecord};
+use chancery_types::{Canonical, ExecResult, Hash, RecordId, RecordKind, RejectCode, SignedRecord};
 use common::*;
 
 /// A store that can be reopened.
@@ -198,11 +198,39 @@ fn refuses_bad_blocks<B: Backend>() {
         l.commit(&good, &wrong_cert, &sigs).unwrap_err(),
         LedgerError::CertificateMismatch { .. }
     ));
-    // Nothing was written: the good block still commits.
+    // Ids from the caller that are not the block's: one swapped, one
+    // missing, two in the wrong order.
+    let ids: Vec<RecordId> = good.records.iter().map(|r| r.id()).collect();
+    let mut swapped = ids.clone();
+    swapped[3] = RecordId(Hash([7; 32]));
+    let mut reordered = ids.clone();
+    reordered.swap(0, 1);
+    for (wrong, field) in [
+        (swapped, "records_root"),
+        (ids[1..].to_vec(), "record_count"),
+        (reordered, "records_root"),
+    ] {
+        let err = l.commit_with_ids(&good, &cert, &sigs, wrong).unwrap_err();
+        assert!(
+            matches!(err, LedgerError::PayloadMismatch { field: f, .. } if f == field),
+            "{err}"
+        );
+    }
+    // Nothing was written: the good block still commits, with its own ids
+    // as it would without them.
     assert_eq!(l.tip().height, 1);
     assert_eq!(l.log_size(), 8);
-    l.commit(&good, &cert, &sigs).unwrap();
+    let with_ids = l.commit_with_ids(&good, &cert, &sigs, ids).unwrap();
     assert_eq!(l.tip().height, 2);
+    let other = B::fresh();
+    let m = Ledger::open(other.open(), &fx.genesis).unwrap();
+    let first = l.block(1).unwrap().unwrap();
+    m.commit(&first, &l.certificate(1).unwrap().unwrap(), &sigs)
+        .unwrap();
+    let plain = m.commit(&good, &cert, &sigs).unwrap();
+    assert_eq!(with_ids.ids, plain.ids);
+    assert_eq!(with_ids.results, plain.results);
+    assert_eq!(with_ids.summary, plain.summary);
 }
 
 fn refuses_other_chain<B: Backend>() {

@@ -164,7 +164,15 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         if height <= self.ledger.tip().height {
             return; // already committed (replayed after a restart)
         }
-        match self.ledger.commit(&block, &certificate, &self.verified) {
+        // Ids computed while proposing or validating this block, if it was.
+        let committed = match self.block_ids.remove(&certificate.vote.block_hash) {
+            Some((_, ids)) => {
+                self.ledger
+                    .commit_with_ids(&block, &certificate, &self.verified, ids)
+            }
+            None => self.ledger.commit(&block, &certificate, &self.verified),
+        };
+        match committed {
             Ok(committed) => self.announce(committed, queue),
             Err(e) => error!(height, error = %e, "runtime: commit of a certified block failed"),
         }
@@ -190,6 +198,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             self.verified.remove(id);
         }
         self.headers.retain(|_, h| h.height > height);
+        self.block_ids.retain(|_, (h, _)| *h > height);
         let accepted = committed
             .results
             .iter()

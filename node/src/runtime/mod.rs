@@ -123,6 +123,10 @@ pub struct Runtime<K: KvStore> {
     deferred: Vec<Arc<chancery_types::Block>>,
     /// Reads and writes the replica's persistent state.
     state_store: persist::StateStore,
+    /// Record ids of blocks this node proposed or validated, by header
+    /// hash, with their height: the commit takes them instead of hashing
+    /// every record again.
+    block_ids: HashMap<Hash, (u64, Vec<RecordId>)>,
     /// Records whose signatures this node verified at admission.
     verified: HashSet<RecordId>,
     /// Highest height of a block with records seen (proposed or
@@ -209,6 +213,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             headers: HashMap::new(),
             deferred: Vec::new(),
             state_store,
+            block_ids: HashMap::new(),
             verified: HashSet::new(),
             last_busy_height: 0,
             inflight: BTreeMap::new(),

@@ -120,6 +120,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             return;
         };
         self.headers.insert(header.hash(), header.clone());
+        self.block_ids.insert(header.hash(), (height, ids));
         let block = Block {
             header,
             records,
@@ -169,6 +170,9 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         }
         let hash = h.hash();
         self.headers.insert(hash, h.clone());
+        if valid {
+            self.block_ids.insert(hash, (h.height, ids));
+        }
         self.input(Input::BlockValidated { hash, valid }, queue);
     }
 
