@@ -155,6 +155,21 @@ pub enum Error {
         /// Hash already signed.
         signed: Hash,
     },
+    /// Restored from a state whose [`crate::state::VoteBound`] covers this
+    /// vote: the replica may have signed one here before it stopped.
+    #[error(
+        "refusing to sign a {kind:?} for view {view}, height {height}: before restarting, this replica may have signed one up to height {bound} in this view"
+    )]
+    MayHaveSigned {
+        /// Which vote.
+        kind: VoteKind,
+        /// View.
+        view: u64,
+        /// Height.
+        height: u64,
+        /// The restored bound.
+        bound: u64,
+    },
     /// A proposal the replica did not ask for, or no longer wants.
     #[error("unexpected proposal for height {height} in view {view}")]
     UnexpectedProposal {

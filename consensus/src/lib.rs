@@ -62,4 +62,4 @@ pub use message::{
     PreparedProof, ProposalVote, ViewChange, ViewChangeBody,
 };
 pub use replica::{Mode, Replica};
-pub use state::{PersistentState, VoteRecord};
+pub use state::{PersistentState, VoteBound, VoteRecord};

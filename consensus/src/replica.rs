@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::evidence::{Equivocation, VoteKind};
 use crate::message::{Message, PreparedProof, ViewChange};
 use crate::slot::Slot;
-use crate::state::{PersistentState, VoteRecord};
+use crate::state::{PersistentState, VoteBound, VoteRecord};
 
 /// Most buffered messages for a later view or a height just above the window.
 pub(crate) const MAX_BUFFERED: usize = 4096;
@@ -58,6 +58,12 @@ pub struct Replica {
     pub(crate) votes: BTreeMap<(VoteKind, u64), (u64, Hash)>,
     /// Highest-view prepared proof per height above `delivered`.
     pub(crate) prepared: BTreeMap<u64, PreparedProof>,
+    /// Per bounded vote kind, (view, height): votes of that kind up to it
+    /// may be signed without a persist each ([`VoteBound`]).
+    pub(crate) bounds: BTreeMap<VoteKind, (u64, u64)>,
+    /// The bounds this replica was restored with: up to them, in their
+    /// view, it may have signed votes it no longer knows.
+    pub(crate) restored_bounds: BTreeMap<VoteKind, (u64, u64)>,
     // --- volatile ---
     /// Per-height state in the current view, heights in the window.
     pub(crate) slots: BTreeMap<u64, Slot>,
@@ -115,6 +121,11 @@ impl Replica {
             .iter()
             .map(|p| (p.certificate.vote.height, p.clone()))
             .collect();
+        let bounds: BTreeMap<VoteKind, (u64, u64)> = state
+            .bounds
+            .iter()
+            .map(|b| (b.kind, (b.view, b.height)))
+            .collect();
         Ok(Replica {
             cfg: config,
             now: 0,
@@ -129,6 +140,8 @@ impl Replica {
             tip_cert: state.tip_certificate,
             votes,
             prepared,
+            restored_bounds: bounds.clone(),
+            bounds,
             slots: BTreeMap::new(),
             certified: BTreeMap::new(),
             view_changes: BTreeMap::new(),
@@ -239,6 +252,14 @@ impl Replica {
             // Both are bounded by the window (≤ 64 heights, 3 kinds).
             votes: List::new(votes).unwrap_or_default(),
             prepared: List::new(prepared).unwrap_or_default(),
+            // At most one per bounded kind (two kinds).
+            bounds: List::new(
+                self.bounds
+                    .iter()
+                    .map(|(&kind, &(view, height))| VoteBound { kind, view, height })
+                    .collect(),
+            )
+            .unwrap_or_default(),
         }
     }
 
@@ -364,25 +385,57 @@ impl Replica {
     }
 
     /// Records that we sign `kind` for `(view, height, hash)`; refuses a
-    /// second, different one for the same view and height.
+    /// second, different one for the same view and height, and, after a
+    /// restart, any one this replica may have signed and forgotten.
+    ///
+    /// A COMMIT always makes the state dirty (persisted before it leaves).
+    /// A proposal or PREPARE does only when it is above the kind's
+    /// [`VoteBound`], which then moves a window ahead (see state.rs).
     pub(crate) fn guard_vote(
         &mut self,
         kind: VoteKind,
         height: u64,
         hash: Hash,
     ) -> Result<(), Error> {
-        if let Some((view, signed)) = self.votes.get(&(kind, height))
-            && *view == self.view
-            && *signed != hash
-        {
-            return Err(Error::WouldEquivocate {
-                kind,
-                view: self.view,
-                height,
-                signed: *signed,
-            });
+        let view = self.view;
+        match self.votes.get(&(kind, height)) {
+            Some(&(v, signed)) if v == view && signed != hash => {
+                return Err(Error::WouldEquivocate {
+                    kind,
+                    view,
+                    height,
+                    signed,
+                });
+            }
+            Some(&(v, _)) if v == view => {}
+            _ => {
+                if let Some(&(v, bound)) = self.restored_bounds.get(&kind)
+                    && v == view
+                    && height <= bound
+                {
+                    return Err(Error::MayHaveSigned {
+                        kind,
+                        view,
+                        height,
+                        bound,
+                    });
+                }
+            }
         }
-        if self.votes.insert((kind, height), (self.view, hash)) != Some((self.view, hash)) {
+        if self.votes.insert((kind, height), (view, hash)) == Some((view, hash)) {
+            return Ok(()); // the same vote again
+        }
+        if kind == VoteKind::Commit {
+            self.dirty = true;
+            return Ok(());
+        }
+        let covered = self
+            .bounds
+            .get(&kind)
+            .is_some_and(|&(v, bound)| v == view && height <= bound);
+        if !covered {
+            self.bounds
+                .insert(kind, (view, height.saturating_add(self.cfg.window)));
             self.dirty = true;
         }
         Ok(())

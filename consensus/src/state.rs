@@ -22,6 +22,28 @@ pub struct VoteRecord {
     pub block_hash: Hash,
 }
 
+/// Votes of one kind this replica may have signed without listing them in
+/// [`PersistentState::votes`]: in `view`, at heights up to `height`.
+///
+/// A replica persists a bound before the first proposal or PREPARE it
+/// signs above the last one, covering the window of heights ahead, and
+/// then signs those votes without a persist each: one synced write per
+/// window of heights instead of one per vote. A restored replica refuses to
+/// sign that kind again in that view at those heights, except a vote
+/// `votes` lists (signing the same again is harmless), so it never
+/// contradicts a vote it forgot. COMMIT votes are not bounded: each is
+/// persisted, with the prepared certificate a view change needs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+#[bincode(decode_context = "DecodeCtx")]
+pub struct VoteBound {
+    /// Which vote ([`VoteKind::Proposal`] or [`VoteKind::Prepare`]).
+    pub kind: VoteKind,
+    /// The view.
+    pub view: u64,
+    /// The highest height covered.
+    pub height: u64,
+}
+
 /// Durable consensus state, written on [`crate::Action::Persist`] and given
 /// back to [`crate::Replica::restore`].
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
@@ -42,6 +64,8 @@ pub struct PersistentState {
     pub votes: List<VoteRecord, 256>,
     /// Highest-view prepared proof per height above `delivered`.
     pub prepared: List<PreparedProof, MAX_PREPARED>,
+    /// Votes signed but not listed in `votes`, per bounded kind.
+    pub bounds: List<VoteBound, 2>,
 }
 impl Canonical for PersistentState {}
 
@@ -56,6 +80,7 @@ impl PersistentState {
             tip_certificate: None,
             votes: List::default(),
             prepared: List::default(),
+            bounds: List::default(),
         }
     }
 }

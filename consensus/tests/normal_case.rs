@@ -32,8 +32,13 @@ fn backup_prepares_commits_and_delivers_with_certificate() {
             block: std::sync::Arc::new(b1.clone())
         }]
     );
-    // Valid: the PREPARE is signed and persisted, but held back.
-    let s1 = state(0, false, vec![vote(VoteKind::Prepare, 0, 1, h1)], vec![]);
+    // Valid: the PREPARE is signed and persisted, but held back. The first
+    // PREPARE of the view also persists the bound of the window ahead
+    // (window 1: heights up to 2).
+    let s1 = with_bounds(
+        state(0, false, vec![vote(VoteKind::Prepare, 0, 1, h1)], vec![]),
+        &[(VoteKind::Prepare, 0, 2)],
+    );
     assert_eq!(
         r.handle(
             11,
@@ -59,14 +64,17 @@ fn backup_prepares_commits_and_delivers_with_certificate() {
         vec![]
     );
     let proof = fx.prepared_proof(0, &b1, &[0, 1, 2]);
-    let s2 = state(
-        0,
-        false,
-        vec![
-            vote(VoteKind::Prepare, 0, 1, h1),
-            vote(VoteKind::Commit, 0, 1, h1),
-        ],
-        vec![proof],
+    let s2 = with_bounds(
+        state(
+            0,
+            false,
+            vec![
+                vote(VoteKind::Prepare, 0, 1, h1),
+                vote(VoteKind::Commit, 0, 1, h1),
+            ],
+            vec![proof],
+        ),
+        &[(VoteKind::Prepare, 0, 2)],
     );
     assert_eq!(
         r.handle(14, Input::Message(fx.prepare(2, 0, 1, h1))),
@@ -113,14 +121,17 @@ fn primary_builds_signs_and_sends_after_persisting() {
     let b1 = fx.block(1, 0, Hash::ZERO);
     let h1 = b1.header.hash();
     // Window 2: the next height is asked for at once.
-    let s1 = state(
-        0,
-        false,
-        vec![
-            vote(VoteKind::Proposal, 0, 1, h1),
-            vote(VoteKind::Prepare, 0, 1, h1),
-        ],
-        vec![],
+    let s1 = with_bounds(
+        state(
+            0,
+            false,
+            vec![
+                vote(VoteKind::Proposal, 0, 1, h1),
+                vote(VoteKind::Prepare, 0, 1, h1),
+            ],
+            vec![],
+        ),
+        &[(VoteKind::Proposal, 0, 3), (VoteKind::Prepare, 0, 3)],
     );
     assert_eq!(
         r.handle(5, Input::ProposalReady(b1.clone())),

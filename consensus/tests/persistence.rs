@@ -141,3 +141,57 @@ fn a_restarted_replica_catches_up_from_its_ledger() {
     );
     assert_eq!(r.delivered(), 2);
 }
+
+#[test]
+fn prepares_within_the_bound_leave_at_once_and_are_not_signed_again_after_a_restart() {
+    let fx = Fixture::new(4);
+    let mut r = fx.replica(1, 3);
+    r.handle(0, Input::Start);
+    let b1 = fx.block(1, 0, Hash::ZERO);
+    let h1 = b1.header.hash();
+    r.handle(1, Input::Message(fx.pre_prepare(0, &b1)));
+    let validated = |hash| Input::BlockValidated { hash, valid: true };
+    // The first PREPARE persists the bound (height 1 + window 3) and waits.
+    let a = r.handle(2, validated(h1));
+    let [Action::Persist { state, .. }] = a.as_slice() else {
+        panic!("{a:?}");
+    };
+    assert_eq!(
+        state.bounds.as_slice(),
+        &[chancery_consensus::VoteBound {
+            kind: VoteKind::Prepare,
+            view: 0,
+            height: 4
+        }]
+    );
+    let saved = state.clone();
+    assert_eq!(
+        r.handle(3, Input::Persisted(chancery_consensus::PersistToken(1))),
+        vec![broadcast(fx.prepare(1, 0, 1, h1))]
+    );
+    // Height 2 is under the bound: its PREPARE leaves with no persist.
+    let b2 = fx.block(2, 0, h1);
+    let h2 = b2.header.hash();
+    r.handle(4, Input::Message(fx.pre_prepare(0, &b2)));
+    assert_eq!(
+        r.handle(5, validated(h2)),
+        vec![broadcast(fx.prepare(1, 0, 2, h2))]
+    );
+
+    // Crash. The last persisted state does not list the PREPARE at height 2.
+    drop(r);
+    let mut r = Replica::restore(fx.config(1, 3), saved).unwrap();
+    r.handle(10, Input::Start);
+    // The PREPARE it listed, at height 1, may be sent again (the same vote).
+    r.handle(11, Input::Message(fx.pre_prepare(0, &b1)));
+    assert_eq!(
+        r.handle(12, validated(h1)),
+        vec![broadcast(fx.prepare(1, 0, 1, h1))]
+    );
+    // Another block at height 2 in view 0: it may have prepared b2 there,
+    // so it signs nothing (a second PREPARE would be equivocation).
+    let other = fx.block_at(2, 0, h1, 42);
+    let ho = other.header.hash();
+    r.handle(13, Input::Message(fx.pre_prepare(0, &other)));
+    assert_eq!(r.handle(14, validated(ho)), vec![]);
+}

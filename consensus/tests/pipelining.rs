@@ -56,6 +56,8 @@ fn two_heights_in_flight_are_decided_and_delivered_in_order() {
         vote(VoteKind::Prepare, 0, 1, h1),
         vote(VoteKind::Prepare, 0, 2, h2),
     ];
+    // One bound covers both PREPAREs: height 1 plus the window of 3.
+    let bound = [(VoteKind::Prepare, 0, 4)];
     assert_eq!(
         r.handle(
             4,
@@ -64,7 +66,10 @@ fn two_heights_in_flight_are_decided_and_delivered_in_order() {
                 valid: true
             }
         ),
-        vec![persist(1, state(0, false, votes.clone(), vec![]))]
+        vec![persist(
+            1,
+            with_bounds(state(0, false, votes.clone(), vec![]), &bound)
+        )]
     );
     assert_eq!(
         r.handle(5, Input::Persisted(PersistToken(1))),
@@ -79,7 +84,10 @@ fn two_heights_in_flight_are_decided_and_delivered_in_order() {
     let p2 = fx.prepared_proof(0, &b2, &[0, 1, 2]);
     assert_eq!(
         r.handle(7, Input::Message(fx.prepare(2, 0, 2, h2))),
-        vec![persist(2, state(0, false, votes.clone(), vec![p2.clone()]))]
+        vec![persist(
+            2,
+            with_bounds(state(0, false, votes.clone(), vec![p2.clone()]), &bound)
+        )]
     );
     assert_eq!(r.handle(8, Input::Persisted(PersistToken(2))), vec![]);
 
@@ -92,7 +100,10 @@ fn two_heights_in_flight_are_decided_and_delivered_in_order() {
     votes3.sort_by_key(|v| (v.kind, v.height));
     assert_eq!(
         r.handle(10, Input::Message(fx.prepare(2, 0, 1, h1))),
-        vec![persist(3, state(0, false, votes3, vec![p1, p2]))]
+        vec![persist(
+            3,
+            with_bounds(state(0, false, votes3, vec![p1, p2]), &bound)
+        )]
     );
     assert_eq!(
         r.handle(11, Input::Persisted(PersistToken(3))),

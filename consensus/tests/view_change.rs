@@ -168,14 +168,18 @@ fn new_view_re_proposes_the_prepared_block_in_the_new_view() {
         vec![
             persist(
                 4,
-                state(
-                    1,
-                    false,
-                    vec![
-                        vote(VoteKind::Prepare, 1, 1, h1),
-                        vote(VoteKind::Commit, 0, 1, h1)
-                    ],
-                    vec![p1],
+                // The PREPARE in the new view moves the bound to it.
+                with_bounds(
+                    state(
+                        1,
+                        false,
+                        vec![
+                            vote(VoteKind::Prepare, 1, 1, h1),
+                            vote(VoteKind::Commit, 0, 1, h1)
+                        ],
+                        vec![p1],
+                    ),
+                    &[(VoteKind::Prepare, 1, 2)]
                 )
             ),
             timer(TimerKind::Progress { view: 1 }, 3, 3001),

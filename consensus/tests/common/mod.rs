@@ -266,3 +266,15 @@ pub fn handle_acked(r: &mut Replica, now: u64, input: Input) -> Vec<Action> {
     }
     all
 }
+
+/// `s` with these vote bounds (kind, view, highest height covered).
+pub fn with_bounds(mut s: PersistentState, bounds: &[(VoteKind, u64, u64)]) -> PersistentState {
+    s.bounds = List::new(
+        bounds
+            .iter()
+            .map(|&(kind, view, height)| chancery_consensus::VoteBound { kind, view, height })
+            .collect(),
+    )
+    .unwrap();
+    s
+}

@@ -19,7 +19,9 @@ use std::sync::Arc;
 
 use bincode::{Decode, Encode};
 use chancery_consensus::message::MAX_PREPARED;
-use chancery_consensus::{PersistentState, PreparedCertificate, PreparedProof, VoteRecord};
+use chancery_consensus::{
+    PersistentState, PreparedCertificate, PreparedProof, VoteBound, VoteRecord,
+};
 use chancery_ledger::{KvStore, Ledger, LedgerError};
 use chancery_types::encoding::DecodeCtx;
 use chancery_types::{Block, Canonical, CommitCertificate, Hash, List};
@@ -45,8 +47,39 @@ struct StoredState {
     tip_certificate: Option<CommitCertificate>,
     votes: List<VoteRecord, 256>,
     prepared: List<PreparedCertificate, MAX_PREPARED>,
+    bounds: List<VoteBound, 2>,
 }
 impl Canonical for StoredState {}
+
+/// [`PersistentState`] as stores before the split hold it: whole, and
+/// without vote bounds (those replicas persisted every vote).
+#[derive(Debug, Encode, Decode)]
+#[bincode(decode_context = "DecodeCtx")]
+struct LegacyState {
+    view: u64,
+    in_view_change: bool,
+    delivered: u64,
+    tip_hash: Hash,
+    tip_certificate: Option<CommitCertificate>,
+    votes: List<VoteRecord, 256>,
+    prepared: List<PreparedProof, MAX_PREPARED>,
+}
+impl Canonical for LegacyState {}
+
+impl From<LegacyState> for PersistentState {
+    fn from(s: LegacyState) -> Self {
+        PersistentState {
+            view: s.view,
+            in_view_change: s.in_view_change,
+            delivered: s.delivered,
+            tip_hash: s.tip_hash,
+            tip_certificate: s.tip_certificate,
+            votes: s.votes,
+            prepared: s.prepared,
+            bounds: List::default(),
+        }
+    }
+}
 
 fn block_key(hash: &Hash) -> Vec<u8> {
     [BLOCK_PREFIX, hash.0.as_slice()].concat()
@@ -74,7 +107,7 @@ impl StateStore {
         };
         let Some(bytes) = ledger.consensus_get(STATE_KEY)? else {
             let state = legacy
-                .map(|b| PersistentState::from_canonical(&b))
+                .map(|b| LegacyState::from_canonical(&b).map(PersistentState::from))
                 .transpose()
                 .map_err(RuntimeError::CorruptState)?;
             return Ok((state, store));
@@ -109,6 +142,7 @@ impl StateStore {
             votes: stored.votes,
             // At most as many as the stored list held.
             prepared: List::new(prepared).unwrap_or_default(),
+            bounds: stored.bounds,
         };
         Ok((Some(state), store))
     }
@@ -135,6 +169,7 @@ impl StateStore {
                     .collect(),
             )
             .unwrap_or_default(),
+            bounds: state.bounds.clone(),
         };
         let now: HashSet<Hash> = state
             .prepared
@@ -203,6 +238,12 @@ mod tests {
         }])
         .unwrap();
         s.prepared = List::new(blocks.iter().map(|b| proof(b, view)).collect()).unwrap();
+        s.bounds = List::new(vec![VoteBound {
+            kind: chancery_consensus::VoteKind::Prepare,
+            view,
+            height: view + 4,
+        }])
+        .unwrap();
         s
     }
 
@@ -252,9 +293,19 @@ mod tests {
     fn a_state_under_the_legacy_key_loads_and_the_first_save_moves_it() {
         let ledger = Ledger::in_memory(&sample(testing::genesis())).unwrap();
         let block = sample(testing::block());
-        let old = state(3, &[&block]);
+        let mut old = state(3, &[&block]);
+        old.bounds = List::default(); // the legacy layout has none
+        let legacy = LegacyState {
+            view: old.view,
+            in_view_change: old.in_view_change,
+            delivered: old.delivered,
+            tip_hash: old.tip_hash,
+            tip_certificate: old.tip_certificate.clone(),
+            votes: old.votes.clone(),
+            prepared: old.prepared.clone(),
+        };
         ledger
-            .consensus_put(&[(LEGACY_STATE_KEY, Some(&old.to_canonical()))])
+            .consensus_put(&[(LEGACY_STATE_KEY, Some(&legacy.to_canonical()))])
             .unwrap();
         let (loaded, mut store) = StateStore::load(&ledger).unwrap();
         assert_eq!(loaded.as_ref(), Some(&old));
