@@ -71,6 +71,11 @@ pub struct Report {
     p99_ms: f64,
     max_ms: f64,
     cpu_us_per_record: Option<f64>,
+    /// Blocks committed per second over the window (heights of the first
+    /// live validator): with `records_per_block`, how the load was cut.
+    blocks_per_s: Option<f64>,
+    /// Records committed in the window per block committed in it.
+    records_per_block: Option<f64>,
     committed: u64,
     rejected: u64,
     failed: u64,
@@ -160,7 +165,7 @@ pub async fn bench(args: &BenchArgs, as_json: bool) -> Result<()> {
         if !as_json {
             if reports.is_empty() {
                 println!(
-                    "{:>9} {:>11} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>7}",
+                    "{:>9} {:>11} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>7} {:>8} {:>9}",
                     "offered/s",
                     "committed/s",
                     "p50 ms",
@@ -169,21 +174,25 @@ pub async fn bench(args: &BenchArgs, as_json: bool) -> Result<()> {
                     "max ms",
                     "cpu µs/rec",
                     "rejected",
-                    "failed"
+                    "failed",
+                    "blocks/s",
+                    "rec/block"
                 );
             }
+            let or_dash = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0}"));
             println!(
-                "{:>9} {:>11.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>10} {:>9} {:>7}",
+                "{:>9} {:>11.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>10} {:>9} {:>7} {:>8} {:>9}",
                 r.offered_per_s,
                 r.committed_per_s,
                 r.p50_ms,
                 r.p90_ms,
                 r.p99_ms,
                 r.max_ms,
-                r.cpu_us_per_record
-                    .map_or("-".into(), |c| format!("{c:.0}")),
+                or_dash(r.cpu_us_per_record),
                 r.rejected,
-                r.failed
+                r.failed,
+                or_dash(r.blocks_per_s),
+                or_dash(r.records_per_block),
             );
         }
         let knee = reports
@@ -289,13 +298,17 @@ async fn run_once(cluster: &Cluster, args: &BenchArgs, rate: u64) -> Result<Repo
     let start = Instant::now() + Duration::from_millis(100);
     let measure_from = start + args.warmup;
     let measure_to = measure_from + args.duration;
+    let mut measuring = false;
     let mut cpu_start = None;
+    let mut height_start = None;
     let mut tasks = Vec::with_capacity(batches.len());
     for (k, batch) in batches.into_iter().enumerate() {
         let due = start + interval * k as u32;
         tokio::time::sleep_until(due.into()).await;
-        if cpu_start.is_none() && Instant::now() >= measure_from {
+        if !measuring && Instant::now() >= measure_from {
+            measuring = true;
             cpu_start = cpu_seconds(cluster);
+            height_start = height(&clients[0]).await;
         }
         let mut client: Client = clients[k % clients.len()].clone();
         let tally = tally.clone();
@@ -332,6 +345,7 @@ async fn run_once(cluster: &Cluster, args: &BenchArgs, rate: u64) -> Result<Repo
     let cpu_end_at = measure_to;
     tokio::time::sleep_until(cpu_end_at.into()).await;
     let cpu_end = cpu_seconds(cluster);
+    let height_end = height(&clients[0]).await;
     for t in tasks {
         let _ = tokio::time::timeout(Duration::from_secs(60), t).await;
     }
@@ -351,8 +365,22 @@ async fn run_once(cluster: &Cluster, args: &BenchArgs, rate: u64) -> Result<Repo
             }
             _ => None,
         },
+        blocks_per_s: match (height_start, height_end) {
+            (Some(a), Some(b)) => Some(b.saturating_sub(a) as f64 / secs),
+            _ => None,
+        },
+        records_per_block: match (height_start, height_end) {
+            (Some(a), Some(b)) if b > a => Some(t.committed_in_window as f64 / (b - a) as f64),
+            _ => None,
+        },
         committed: t.committed_in_window,
         rejected: t.rejected,
         failed: t.failed,
     })
+}
+
+/// The chain height as `client`'s validator reports it (`None` if it
+/// does not answer: the figure is left out, the run goes on).
+async fn height(client: &Client) -> Option<u64> {
+    client.clone().status().await.ok().map(|s| s.height)
 }

@@ -315,3 +315,40 @@ fn bench_refuses_a_bad_node_option_before_starting_anything() -> Result<()> {
     assert!(err.contains("section.key=value"), "{err}");
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bench_measures_a_short_run_on_its_own_network() -> Result<()> {
+    let _serial = serial().await;
+    let (code, out, err) = run(&[
+        "--json",
+        "bench",
+        "--rate",
+        "400",
+        "--duration",
+        "4s",
+        "--warmup",
+        "1s",
+        "--batch",
+        "20",
+        "--connections",
+        "2",
+    ])?;
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out)?;
+    let run = &v["runs"][0];
+    let f = |k: &str| run[k].as_f64().unwrap_or(-1.0);
+    assert_eq!(run["failed"], 0, "{out}");
+    assert_eq!(run["rejected"], 0, "{out}");
+    // Everything offered in the window commits (a slow machine may carry
+    // a few batches past its end).
+    assert!(f("committed") >= 0.8 * 400.0 * 4.0, "{out}");
+    assert!(f("committed_per_s") * 4.0 - f("committed") < 1.0, "{out}");
+    assert!(f("p50_ms") > 0.0 && f("p50_ms") <= f("p99_ms"), "{out}");
+    assert!(f("cpu_us_per_record") > 0.0, "{out}");
+    // Blocks and their size agree with the records committed.
+    let blocks = f("blocks_per_s") * 4.0;
+    assert!(blocks >= 1.0, "{out}");
+    let per_block = f("records_per_block");
+    assert!((per_block * blocks - f("committed")).abs() < 1.0, "{out}");
+    Ok(())
+}
