@@ -35,17 +35,56 @@ pub(super) const LEGACY_STATE_KEY: &[u8] = b"replica/state";
 /// Prefix of a prepared block's key; the block's header hash follows.
 const BLOCK_PREFIX: &[u8] = b"replica/prepared/";
 
-/// [`PersistentState`] with each prepared proof's block left out: the
-/// block is stored under [`block_key`] of the certificate's hash.
+/// The fields of [`PersistentState`] that both stored layouts open with,
+/// in its order (a nested struct encodes as its fields, so the layouts
+/// are byte for byte what they would be written out flat).
 #[derive(Debug, Encode, Decode)]
 #[bincode(decode_context = "DecodeCtx")]
-struct StoredState {
+struct Head {
     view: u64,
     in_view_change: bool,
     delivered: u64,
     tip_hash: Hash,
     tip_certificate: Option<CommitCertificate>,
     votes: List<VoteRecord, 256>,
+}
+
+impl Head {
+    fn of(s: &PersistentState) -> Self {
+        Head {
+            view: s.view,
+            in_view_change: s.in_view_change,
+            delivered: s.delivered,
+            tip_hash: s.tip_hash,
+            tip_certificate: s.tip_certificate.clone(),
+            votes: s.votes.clone(),
+        }
+    }
+
+    fn into_state(
+        self,
+        prepared: List<PreparedProof, MAX_PREPARED>,
+        bounds: List<VoteBound, 2>,
+    ) -> PersistentState {
+        PersistentState {
+            view: self.view,
+            in_view_change: self.in_view_change,
+            delivered: self.delivered,
+            tip_hash: self.tip_hash,
+            tip_certificate: self.tip_certificate,
+            votes: self.votes,
+            prepared,
+            bounds,
+        }
+    }
+}
+
+/// [`PersistentState`] with each prepared proof's block left out: the
+/// block is stored under [`block_key`] of the certificate's hash.
+#[derive(Debug, Encode, Decode)]
+#[bincode(decode_context = "DecodeCtx")]
+struct StoredState {
+    head: Head,
     prepared: List<PreparedCertificate, MAX_PREPARED>,
     bounds: List<VoteBound, 2>,
 }
@@ -56,30 +95,10 @@ impl Canonical for StoredState {}
 #[derive(Debug, Encode, Decode)]
 #[bincode(decode_context = "DecodeCtx")]
 struct LegacyState {
-    view: u64,
-    in_view_change: bool,
-    delivered: u64,
-    tip_hash: Hash,
-    tip_certificate: Option<CommitCertificate>,
-    votes: List<VoteRecord, 256>,
+    head: Head,
     prepared: List<PreparedProof, MAX_PREPARED>,
 }
 impl Canonical for LegacyState {}
-
-impl From<LegacyState> for PersistentState {
-    fn from(s: LegacyState) -> Self {
-        PersistentState {
-            view: s.view,
-            in_view_change: s.in_view_change,
-            delivered: s.delivered,
-            tip_hash: s.tip_hash,
-            tip_certificate: s.tip_certificate,
-            votes: s.votes,
-            prepared: s.prepared,
-            bounds: List::default(),
-        }
-    }
-}
 
 fn block_key(hash: &Hash) -> Vec<u8> {
     [BLOCK_PREFIX, hash.0.as_slice()].concat()
@@ -107,7 +126,10 @@ impl StateStore {
         };
         let Some(bytes) = ledger.consensus_get(STATE_KEY)? else {
             let state = legacy
-                .map(|b| LegacyState::from_canonical(&b).map(PersistentState::from))
+                .map(|b| {
+                    LegacyState::from_canonical(&b)
+                        .map(|l| l.head.into_state(l.prepared, List::default()))
+                })
                 .transpose()
                 .map_err(RuntimeError::CorruptState)?;
             return Ok((state, store));
@@ -133,18 +155,9 @@ impl StateStore {
                 block: Arc::new(block),
             });
         }
-        let state = PersistentState {
-            view: stored.view,
-            in_view_change: stored.in_view_change,
-            delivered: stored.delivered,
-            tip_hash: stored.tip_hash,
-            tip_certificate: stored.tip_certificate,
-            votes: stored.votes,
-            // At most as many as the stored list held.
-            prepared: List::new(prepared).unwrap_or_default(),
-            bounds: stored.bounds,
-        };
-        Ok((Some(state), store))
+        // At most as many as the stored list held.
+        let prepared = List::new(prepared).unwrap_or_default();
+        Ok((Some(stored.head.into_state(prepared, stored.bounds)), store))
     }
 
     /// Writes `state` in one synced batch: the small part, blocks newly
@@ -155,12 +168,7 @@ impl StateStore {
         state: &PersistentState,
     ) -> Result<(), LedgerError> {
         let stored = StoredState {
-            view: state.view,
-            in_view_change: state.in_view_change,
-            delivered: state.delivered,
-            tip_hash: state.tip_hash,
-            tip_certificate: state.tip_certificate.clone(),
-            votes: state.votes.clone(),
+            head: Head::of(state),
             prepared: List::new(
                 state
                     .prepared
@@ -296,12 +304,7 @@ mod tests {
         let mut old = state(3, &[&block]);
         old.bounds = List::default(); // the legacy layout has none
         let legacy = LegacyState {
-            view: old.view,
-            in_view_change: old.in_view_change,
-            delivered: old.delivered,
-            tip_hash: old.tip_hash,
-            tip_certificate: old.tip_certificate.clone(),
-            votes: old.votes.clone(),
+            head: Head::of(&old),
             prepared: old.prepared.clone(),
         };
         ledger
