@@ -434,6 +434,19 @@ impl StateTrees {
     fn hash_of(&self, r: Ref) -> Hash {
         hash_of(self, r)
     }
+
+    /// Reads the node at `r` without waiting on the result, so that its
+    /// cache lines are on their way by the time it is used (the walk is
+    /// bound by cache misses in a large tree; safe code has no prefetch).
+    fn touch(&self, r: Ref) {
+        if let Some(l) = r.leaf() {
+            let leaf = &self.leaves[l];
+            std::hint::black_box((leaf.key.0[0], leaf.hash.0[31]));
+        } else if let Some(i) = r.internal() {
+            let node = &self.internals[i];
+            std::hint::black_box((node.hash.0[0], node.left));
+        }
+    }
 }
 
 fn hash_of(nodes: &impl Nodes, r: Ref) -> Hash {

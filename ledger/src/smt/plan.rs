@@ -139,6 +139,11 @@ impl Planner<'_> {
             let n = &self.trees.internals[i];
             (n.left, n.right)
         };
+        // Both children are read below, one right after the other (a new
+        // path goes on through one, the other's hash is its sibling), and
+        // in a large tree each is a cache miss: start both loads now.
+        self.trees.touch(left);
+        self.trees.touch(right);
         let split = items.partition_point(|it| !key_bit(it.key(), depth));
         let l = self.update(left, &items[..split], depth + 1);
         let r = self.update(right, &items[split..], depth + 1);
