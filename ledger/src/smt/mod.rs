@@ -2,7 +2,8 @@
 //! and proof verification in `chancery_types::state_proof`), holding its
 //! last few versions so that proofs can be served against recent roots.
 //!
-//! Nodes live in two slabs, internal nodes and leaves, addressed by `u32`.
+//! Nodes live in two slabs (arrays in fixed-size chunks, `slab.rs`),
+//! internal nodes and leaves, addressed by `u32`.
 //! A version is a root in those slabs. An update copies the paths it
 //! changes into free or new slots (path copying), so older versions stay
 //! whole; each version lists the nodes of its predecessor that it
@@ -27,6 +28,7 @@
 //! ```
 
 mod plan;
+mod slab;
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -36,6 +38,7 @@ use chancery_types::bounded::List;
 use chancery_types::state_proof::{SmtLeaf, StateKey, StateProof, key_bit};
 
 use plan::{Item, Planner, Staged};
+use slab::Slab;
 
 /// One entry to write: key and value bytes (canonical `Status`).
 pub type Entry = (StateKey, Arc<[u8]>);
@@ -130,8 +133,8 @@ trait Nodes {
 /// The state tree's kept versions. The newest is what execution reads;
 /// older ones answer proofs against recent roots.
 pub struct StateTrees {
-    internals: Vec<Internal>,
-    leaves: Vec<Leaf>,
+    internals: Slab<Internal>,
+    leaves: Slab<Leaf>,
     free_internals: Vec<u32>,
     free_leaves: Vec<u32>,
     /// Oldest first; never empty.
@@ -210,8 +213,8 @@ impl StateTrees {
     /// keeping at most `keep` versions (at least one).
     pub fn new(height: u64, keep: usize) -> Self {
         StateTrees {
-            internals: Vec::new(),
-            leaves: Vec::new(),
+            internals: Slab::new(),
+            leaves: Slab::new(),
             free_internals: Vec::new(),
             free_leaves: Vec::new(),
             versions: VecDeque::from([Version {

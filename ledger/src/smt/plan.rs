@@ -6,6 +6,7 @@ use std::sync::Arc;
 use chancery_types::Hash;
 use chancery_types::state_proof::{StateKey, key_bit, smt_leaf_hash, smt_node_hash};
 
+use super::slab::Slab;
 use super::{Internal, LEAF_BIT, Leaf, MAX_SLOTS, Ref, StateTrees};
 
 /// A leaf to place: a new value, or a leaf of the old tree that a new key
@@ -79,7 +80,7 @@ impl<T> Staged<T> {
     }
 
     /// Writes the staged nodes into `slab`, taking their slots off `free`.
-    pub(super) fn write(self, free: &mut Vec<u32>, slab: &mut Vec<T>) {
+    pub(super) fn write(self, free: &mut Vec<u32>, slab: &mut Slab<T>) {
         free.truncate(free.len() - self.free_used);
         for (slot, node) in self.nodes {
             let slot = slot as usize;
