@@ -31,7 +31,7 @@ impl<T> Slab<T> {
 
     /// Appends `value` at index `len()`.
     pub(super) fn push(&mut self, value: T) {
-        if self.len % CHUNK == 0 {
+        if self.len.is_multiple_of(CHUNK) {
             self.chunks.push(Vec::with_capacity(CHUNK));
         }
         if let Some(last) = self.chunks.last_mut() {
