@@ -34,6 +34,11 @@ use chancery_types::crypto::keyfile::{read_public_key, write_public_key, write_s
 use chancery_types::crypto::keys::SecretKey;
 use clap::{Parser, Subcommand};
 
+/// mimalloc, as in the validator: the load generator (`chancery bench`)
+/// shares the machine with the validators it measures.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Chancery command line.
 #[derive(Parser)]
 #[command(version, about, long_about = None)]
