@@ -36,6 +36,7 @@ use clap::{Parser, Subcommand};
 
 /// mimalloc, as in the validator: the load generator (`chancery bench`)
 /// shares the machine with the validators it measures.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

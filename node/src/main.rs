@@ -19,6 +19,7 @@ use tracing_subscriber::EnvFilter;
 /// mimalloc instead of the system allocator: a validator allocates and
 /// frees a few small objects per record (decoded fields, map entries,
 /// batch buffers) across threads; see docs/PERFORMANCE.md.
+#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
