@@ -231,12 +231,13 @@ impl<K: KvStore + Send + Sync + 'static> Api<K> {
                     }
                 }
                 Ok(Err(RecvError::Lagged(_))) => {
-                    for id in pending.clone() {
-                        if let Ok(Some(view)) = self.ledger.record(&id) {
-                            pending.remove(&id);
-                            done.insert(id, commitment(&view));
+                    pending.retain(|id| match self.ledger.record(id) {
+                        Ok(Some(view)) => {
+                            done.insert(*id, commitment(&view));
+                            false
                         }
-                    }
+                        _ => true,
+                    });
                 }
                 Ok(Err(RecvError::Closed)) => return Err(errors::stopping()),
             }

@@ -119,8 +119,9 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         let Ok(records) = List::new(records) else {
             return;
         };
-        self.headers.insert(header.hash(), header.clone());
-        self.block_ids.insert(header.hash(), (height, ids));
+        let hash = header.hash();
+        self.headers.insert(hash, header.clone());
+        self.block_ids.insert(hash, (height, ids));
         let block = Block {
             header,
             records,
