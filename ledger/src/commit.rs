@@ -148,19 +148,16 @@ impl<K: KvStore> Ledger<K> {
         let changed = entries.clone();
         // Only commits change the trees, and this one holds the commit
         // lock: the plan stays valid until it is applied below.
-        let (update, run) = {
+        let (update, id_step) = {
             let v = self.read_view();
-            let run = v.ids.len() + fresh.len() >= self.id_run;
-            if run {
-                v.ids.write_run(&mut batch, &fresh, h.height);
-            }
+            let id_step = v.ids.step(&mut batch, &fresh, h.height, self.id_run);
             let update = v.trees.plan(entries)?;
             if let Some(next) = &out.rules
                 && next.validators_from > rules.validators_from
             {
                 set_change_proof(&v.trees, &update, next.validators_from, &mut batch);
             }
-            (update, run)
+            (update, id_step)
         };
         let summary = ExecSummary {
             height: h.height,
@@ -205,7 +202,7 @@ impl<K: KvStore> Ledger<K> {
             let mut v = self.view.write().unwrap_or_else(|e| e.into_inner());
             v.tip = new_tip;
             v.log_size = summary.log_size;
-            v.ids.committed(fresh, run);
+            v.ids.committed(fresh, id_step);
             // Planned under this commit lock against the newest version,
             // which nothing else changes, so applying does not fail; if it
             // ever did, the tree is rebuilt from the latest statuses (as on

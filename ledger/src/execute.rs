@@ -23,7 +23,6 @@
 //! in force from the next block.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
 
 use chancery_types::crypto::batch::{BatchItem, verify_batch};
 use chancery_types::state_proof::{GrantState, LicenceState, StateKey, Status};
@@ -92,9 +91,7 @@ impl StateRead for StateTrees {
     }
 }
 
-/// The latest statuses by key: what the ledger executes against (a hash
-/// lookup instead of a walk down the tree).
-pub type LatestStatuses = HashMap<StateKey, Arc<[u8]>>;
+pub use crate::latest::LatestStatuses;
 
 impl StateRead for LatestStatuses {
     fn status_bytes(&self, key: &StateKey) -> Option<&[u8]> {

@@ -31,6 +31,8 @@
 //!   access-log transitions; [`rules`]: genesis rules, timestamp bounds,
 //!   [`SignatureCheck`].
 //! - [`governance`]: approvals, thresholds and governance actions.
+//! - [`latest`]: the latest status of every key, for execution, in
+//!   shards that resize one at a time.
 //! - [`ids`]: the record-id index, gathered in memory and written in
 //!   sorted runs.
 //! - [`log`]: the record log's frontier, stored nodes, proof construction.
@@ -55,6 +57,7 @@ pub mod header;
 pub mod ids;
 pub mod keys;
 pub mod kv;
+pub mod latest;
 pub mod ledger;
 pub mod lifecycle;
 pub mod log;

@@ -486,7 +486,8 @@ fn record_ids_in_runs_across_reopens<B: Backend>() {
             );
         }
     };
-    for run in [5usize, 1, 7, 1000, 3] {
+    // 40: a run longer than one commit writes, so reopens land mid-run.
+    for run in [5usize, 1, 40, 7, 1000, 3] {
         let l = Ledger::open(b.open(), &fx.genesis)
             .unwrap()
             .with_id_run(run);
