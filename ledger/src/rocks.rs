@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use rocksdb::{
-    BlockBasedOptions, ColumnFamilyDescriptor, DB, DBCompressionType, Direction, Env, ErrorKind,
+    BlockBasedOptions, ColumnFamilyDescriptor, DB, DBCompressionType, Direction, ErrorKind,
     IteratorMode, MemtableFactory, Options, ReadOptions, WriteBatch, WriteOptions,
 };
 
@@ -63,7 +63,6 @@ impl RocksKv {
         // The vector memtable (statuses) takes one writer at a time; the
         // ledger has one anyway (commits are serialised).
         opts.set_allow_concurrent_memtable_write(false);
-        opts.set_env(&background_env(&path)?);
         // Flushes and compactions write their files out a megabyte at a
         // time instead of all at their end: otherwise each commit's WAL
         // sync queued behind tens of megabytes of table data on the device.
@@ -89,23 +88,6 @@ impl RocksKv {
                 detail: format!("column family `{}` is missing", col.name()),
             })
     }
-}
-
-/// The default environment with its flush and compaction threads at the
-/// lowest CPU priority (nice 19): a memtable flush costs up to half a
-/// second of CPU, and every validator flushes at about the same moment
-/// (they commit the same blocks), which on a busy machine stalled
-/// consensus for hundreds of milliseconds. At low priority background work
-/// takes the CPU that commits leave idle; if it falls behind, RocksDB's
-/// own write stall is the backpressure (docs/ARCHITECTURE.md, D32).
-fn background_env(path: &Path) -> Result<Env> {
-    let mut env = Env::new().map_err(|e| LedgerError::Storage {
-        op: "open",
-        detail: format!("{}: {e}", path.display()),
-    })?;
-    env.lower_thread_pool_cpu_priority();
-    env.lower_high_priority_thread_pool_cpu_priority();
-    Ok(env)
 }
 
 fn open_error(path: &Path, e: rocksdb::Error) -> LedgerError {

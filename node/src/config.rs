@@ -123,6 +123,11 @@ pub struct MempoolConfig {
     pub max_records: usize,
     /// Bytes of records waiting, at most.
     pub max_bytes: usize,
+    /// Client submissions are refused (RESOURCE_EXHAUSTED) while more
+    /// records wait than the network's peak commit rate clears in this
+    /// long (at least two full blocks; see ARCHITECTURE.md D33).
+    #[serde(with = "humantime_serde")]
+    pub max_backlog: Duration,
 }
 
 impl Default for MempoolConfig {
@@ -130,6 +135,7 @@ impl Default for MempoolConfig {
         MempoolConfig {
             max_records: 200_000,
             max_bytes: 256 * 1024 * 1024,
+            max_backlog: Duration::from_millis(500),
         }
     }
 }
@@ -311,6 +317,9 @@ impl NodeConfig {
         if self.mempool.max_records == 0 {
             return Err(invalid("mempool.max_records", "must be at least 1"));
         }
+        if self.mempool.max_backlog.is_zero() {
+            return Err(invalid("mempool.max_backlog", "must be more than zero"));
+        }
         if self.block.max_records == 0
             || self.block.max_records > chancery_types::limits::MAX_BLOCK_RECORDS
         {
@@ -383,6 +392,13 @@ network_key = "network.key"
         .unwrap();
         assert_eq!(c.block.max_delay, Duration::from_millis(5));
         assert_eq!(c.consensus.base_timeout, Duration::from_millis(1500));
+        let c =
+            NodeConfig::parse(&format!("{MINIMAL}\n[mempool]\nmax_backlog = \"2s\"\n")).unwrap();
+        assert_eq!(c.mempool.max_backlog, Duration::from_secs(2));
+        assert_eq!(
+            NodeConfig::parse(MINIMAL).unwrap().mempool.max_backlog,
+            Duration::from_millis(500)
+        );
     }
 
     #[test]
@@ -412,6 +428,7 @@ network_key = "network.key"
     fn out_of_range_values_are_named() {
         for (extra, key) in [
             ("[block]\nmax_records = 0", "block.max_records"),
+            ("[mempool]\nmax_backlog = \"0s\"", "mempool.max_backlog"),
             ("[block]\nmax_records = 1000000", "block.max_records"),
             (
                 "[consensus]\nbase_timeout = \"2s\"\nmax_timeout = \"1s\"",

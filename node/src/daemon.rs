@@ -172,6 +172,7 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
         Limits {
             max_records: config.mempool.max_records,
             max_bytes: config.mempool.max_bytes,
+            max_backlog: config.mempool.max_backlog,
         },
     );
     let replica = ReplicaConfig {

@@ -8,6 +8,8 @@
 //! not checked again by this node's execution. The queue is bounded in
 //! records and bytes: past either bound, admission answers
 //! [`AdmitError::Full`], which the API reports as RESOURCE_EXHAUSTED.
+//! Client submissions meet a tighter bound first, [`AdmitError::Busy`]
+//! (see `runtime::backlog`).
 
 use std::collections::{HashSet, VecDeque};
 
@@ -90,6 +92,17 @@ pub enum AdmitError {
     /// Already in the mempool or already committed.
     #[error("record {0} was already submitted")]
     Duplicate(RecordId),
+    /// The mempool holds as much as the network commits in
+    /// `mempool.max_backlog`; retry later.
+    #[error(
+        "node busy: {waiting} records wait, the backlog bound is {limit} (mempool.max_backlog of the network's peak commit rate); retry later"
+    )]
+    Busy {
+        /// Records queued and held.
+        waiting: usize,
+        /// The bound.
+        limit: usize,
+    },
     /// The mempool is at its bound; retry later.
     #[error("mempool full ({records} records, {bytes} bytes); retry later")]
     Full {
@@ -107,6 +120,9 @@ pub struct Limits {
     pub max_records: usize,
     /// Bytes queued, at most.
     pub max_bytes: usize,
+    /// Client submissions wait behind at most this long of the network's
+    /// peak commit rate (the runtime's backlog bound).
+    pub max_backlog: std::time::Duration,
 }
 
 /// One admitted record.
@@ -153,6 +169,11 @@ impl Mempool {
     /// Records queued (waiting to be proposed).
     pub fn len(&self) -> usize {
         self.queue.len()
+    }
+
+    /// Its bounds.
+    pub fn limits(&self) -> Limits {
+        self.limits
     }
 
     /// Records taken for a proposal that has not committed yet.

@@ -58,6 +58,7 @@ fn limits(max_records: usize) -> Limits {
     Limits {
         max_records,
         max_bytes: 1 << 20,
+        max_backlog: std::time::Duration::from_secs(1),
     }
 }
 

@@ -136,6 +136,7 @@ async fn four_validators_commit_submitted_records_identically() {
             Limits {
                 max_records: 10_000,
                 max_bytes: 64 << 20,
+                max_backlog: std::time::Duration::from_secs(10),
             },
         );
         let (rt, rx) = Runtime::new(

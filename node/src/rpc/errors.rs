@@ -12,7 +12,7 @@
 //! | upload of an erased payload                | FAILED_PRECONDITION|
 //! | no such record, block or payload; payload  |                    |
 //! | erased                                     | NOT_FOUND          |
-//! | mempool full                               | RESOURCE_EXHAUSTED |
+//! | mempool full, or backlog over its bound    | RESOURCE_EXHAUSTED |
 //! | proof not yet certified, node stopping     | UNAVAILABLE        |
 //! | commit not seen within the timeout         | DEADLINE_EXCEEDED  |
 //! | storage failure                            | INTERNAL           |
@@ -29,7 +29,7 @@ pub fn admit(e: &AdmitError) -> Status {
     let msg = e.to_string();
     match e {
         AdmitError::Duplicate(_) => Status::already_exists(msg),
-        AdmitError::Full { .. } => Status::resource_exhausted(msg),
+        AdmitError::Full { .. } | AdmitError::Busy { .. } => Status::resource_exhausted(msg),
         AdmitError::Policy { .. } => Status::failed_precondition(msg),
         AdmitError::Decode(_)
         | AdmitError::UnknownIssuer(_)

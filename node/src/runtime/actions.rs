@@ -193,6 +193,12 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             self.last_busy_height = self.last_busy_height.max(height);
         }
         self.mempool.remove_committed(&ids);
+        // Only live blocks measure the commit rate: a node catching up
+        // commits old blocks far faster than the network orders new ones.
+        let now = super::now_ms();
+        if now.saturating_sub(committed.timestamp.0) < LIVE_BLOCK_MS {
+            self.backlog.committed(ids.len(), now);
+        }
         self.requeue_lost(height, &ids);
         for id in &ids {
             self.verified.remove(id);
@@ -216,6 +222,10 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         self.retry_deferred(queue);
     }
 }
+
+/// A committed block this recent (by its timestamp) counts towards the
+/// measured commit rate.
+const LIVE_BLOCK_MS: u64 = 2_000;
 
 /// Whether `action` is a `Persist` that a later one in `queue` replaces.
 fn superseded(action: &Action, queue: &VecDeque<Action>) -> bool {

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!  p2p inbound ──► Frame ──► Input::Bytes / SyncedBlock ─┐
-//!  commands (RPC) ──► mempool ──► gossip Frame::Records   │
+//!  commands (RPC) ──► backlog bound ──► mempool ──► gossip Frame::Records
 //!  timers ─────────────────────────────► Input::TimerFired┤
 //!                                                         ▼
 //!                                               Replica::handle
@@ -18,8 +18,14 @@
 //! The replica holds back every message produced after a `Persist` until
 //! the runtime feeds `Persisted` — and the runtime feeds it only after the
 //! synced write returned — so no vote leaves before its state is on disk.
+//!
+//! Submodules: `actions` (carrying out actions, commits), `backlog` (the
+//! commit-rate bound on client submissions, D33), `epoch` (validator-set
+//! changes), `persist` (the consensus state), `proposal` (building and
+//! validating blocks).
 
 mod actions;
+mod backlog;
 mod epoch;
 mod persist;
 mod proposal;
@@ -147,6 +153,8 @@ pub struct Runtime<K: KvStore> {
     /// Records this node took from its mempool for its own proposals, by
     /// height; those a different block left out go back to the mempool.
     inflight: BTreeMap<u64, Vec<crate::mempool::Admitted>>,
+    /// The bound on records client submissions may leave waiting.
+    backlog: backlog::Backlog,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -201,6 +209,12 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         let (stored, state_store) = persist::StateStore::load(&ledger)?;
         let (commits, commits_rx) = broadcast::channel(1024);
         let set = config.validators.clone();
+        let bounds = mempool.limits();
+        let backlog = backlog::Backlog::new(
+            bounds.max_backlog,
+            limits.max_records.saturating_mul(2),
+            bounds.max_records,
+        );
         let mut rt = Runtime {
             replica: None,
             me: None,
@@ -229,6 +243,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             verified: HashSet::new(),
             last_busy_height: 0,
             inflight: BTreeMap::new(),
+            backlog,
         };
         rt.enter_epoch(stored)?;
         Ok((rt, commits_rx))
@@ -374,6 +389,15 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     async fn on_command(&mut self, cmd: Command) {
         match cmd {
             Command::Submit { records, reply } => {
+                let waiting = self.mempool.len() + self.mempool.held();
+                let limit = self.backlog.limit();
+                if waiting >= limit {
+                    // Refused before any decoding or signature check: past
+                    // the bound, more waiting records only wait longer.
+                    let busy = AdmitError::Busy { waiting, limit };
+                    let _ = reply.send(records.iter().map(|_| Err(busy.clone())).collect());
+                    return;
+                }
                 let results = self.admit(&records);
                 let admitted: Vec<Vec<u8>> = records
                     .into_iter()
