@@ -3,7 +3,7 @@
 //!
 //! ```text
 //!  p2p inbound ──► Frame ──► Input::Bytes / SyncedBlock ─┐
-//!  commands (RPC) ──► backlog bound ──► mempool ──► gossip Frame::Records
+//!  RPC ──► backlog bound ──► mempool ──► gossip Records   │
 //!  timers ─────────────────────────────► Input::TimerFired┤
 //!                                                         ▼
 //!                                               Replica::handle
