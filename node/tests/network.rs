@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use chancery_consensus::{Config as ReplicaConfig, Timeouts};
 use chancery_ledger::Ledger;
-use chancery_node::mempool::{Limits, Mempool};
+use chancery_node::mempool::{AdmitError, Limits, Mempool};
 use chancery_node::p2p::peers::{PeerSet, keypair};
 use chancery_node::p2p::{self, NetConfig};
 use chancery_node::runtime::{BlockLimits, Command, CommitEvent, Runtime};
@@ -162,7 +162,7 @@ async fn four_validators_commit_submitted_records_identically() {
 
     // 200 licences from agency-1, submitted to validator 1 (a backup in view 0).
     let issuer = AgencyId::new("agency-1").unwrap();
-    let records: Vec<Vec<u8>> = (0..200u64)
+    let records: Vec<Vec<u8>> = (0..201u64)
         .map(|i| {
             Record {
                 kind: RecordKind::LicenceIssue {
@@ -183,6 +183,8 @@ async fn four_validators_commit_submitted_records_identically() {
             .to_canonical()
         })
         .collect();
+    let extra = records[200..].to_vec();
+    let records = records[..200].to_vec();
     let (reply_tx, reply_rx) = oneshot::channel();
     commands[1]
         .send(Command::Submit {
@@ -191,6 +193,28 @@ async fn four_validators_commit_submitted_records_identically() {
         })
         .await
         .unwrap();
+    // Sent right behind it, before any of the 200 can commit: two full
+    // blocks (2 × 100) already wait and no commit rate is measured yet,
+    // so the backlog bound refuses it whole (D33).
+    let (busy_tx, busy_rx) = oneshot::channel();
+    commands[1]
+        .send(Command::Submit {
+            records: extra,
+            reply: busy_tx,
+        })
+        .await
+        .unwrap();
+    let busy = busy_rx.await.unwrap();
+    assert!(
+        matches!(
+            busy[..],
+            [Err(AdmitError::Busy {
+                waiting: 200,
+                limit: 200
+            })]
+        ),
+        "{busy:?}"
+    );
     let ids: Vec<RecordId> = reply_rx
         .await
         .unwrap()

@@ -394,7 +394,15 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
                 if waiting >= limit {
                     // Refused before any decoding or signature check: past
                     // the bound, more waiting records only wait longer.
-                    let busy = AdmitError::Busy { waiting, limit };
+                    let busy = if limit >= self.mempool.limits().max_records {
+                        // The hard bound is what binds: say so.
+                        AdmitError::Full {
+                            records: waiting,
+                            bytes: self.mempool.bytes(),
+                        }
+                    } else {
+                        AdmitError::Busy { waiting, limit }
+                    };
                     let _ = reply.send(records.iter().map(|_| Err(busy.clone())).collect());
                     return;
                 }
