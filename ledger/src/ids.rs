@@ -141,14 +141,7 @@ impl RecentIds {
             } else {
                 (run.written + stretch).min(run.entries.len())
             };
-            write_stretch(batch, &run.entries[run.written..to]);
-            if to == run.entries.len() {
-                batch.put(
-                    Column::Meta,
-                    keys::META_IDS_THROUGH,
-                    run.through.to_be_bytes(),
-                );
-            }
+            write_stretch(batch, &run.entries, run.written..to, run.through);
             return IdStep::Continue { to };
         }
         if !due {
@@ -162,10 +155,7 @@ impl RecentIds {
             .collect();
         entries.sort_unstable_by_key(|a| a.0);
         let written = stretch.min(entries.len());
-        write_stretch(batch, &entries[..written]);
-        if written == entries.len() {
-            batch.put(Column::Meta, keys::META_IDS_THROUGH, height.to_be_bytes());
-        }
+        write_stretch(batch, &entries, 0..written, height);
         IdStep::Start {
             entries,
             written,
@@ -204,9 +194,20 @@ impl RecentIds {
     }
 }
 
-fn write_stretch(batch: &mut Batch, entries: &[(RecordId, RecordLoc)]) {
-    for (id, loc) in entries {
+/// Puts `stretch` of the run `entries` into `batch`, and the marker
+/// `through` if that stretch finishes the run.
+fn write_stretch(
+    batch: &mut Batch,
+    entries: &[(RecordId, RecordLoc)],
+    stretch: std::ops::Range<usize>,
+    through: u64,
+) {
+    let finishes = stretch.end == entries.len();
+    for (id, loc) in &entries[stretch] {
         batch.put(Column::RecordIds, id.0.0, loc.encode());
+    }
+    if finishes {
+        batch.put(Column::Meta, keys::META_IDS_THROUGH, through.to_be_bytes());
     }
 }
 

@@ -11,49 +11,45 @@
 //! `SHARDS`-th of the keys, and no two come together.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use chancery_types::state_proof::StateKey;
 
 /// How many maps the keys are split over.
 pub const SHARDS: usize = 32;
 
-/// Shard of each 12-bit key prefix.
-const PREFIX_BITS: u32 = 12;
+/// Keys are routed to shards by their first 12 bits.
+const PREFIX_BITS: usize = 12;
 
 /// The latest statuses by key (canonical `Status` bytes).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct LatestStatuses {
     shards: Vec<HashMap<StateKey, Arc<[u8]>>>,
-    route: Arc<[u8]>,
 }
 
 impl Default for LatestStatuses {
     fn default() -> Self {
         LatestStatuses {
             shards: vec![HashMap::new(); SHARDS],
-            route: routes(),
         }
     }
 }
 
-/// `route[p]` is the shard of keys whose first 12 bits are `p`: with `x` the
+/// `ROUTE[p]` is the shard of keys whose first 12 bits are `p`: with `x` the
 /// prefix as a fraction of the key space, `⌊SHARDS · log₂(1 + x)⌋`, so that
 /// shard `i` spans `2^((i+1)/SHARDS) − 2^(i/SHARDS)` of it.
-fn routes() -> Arc<[u8]> {
+static ROUTE: LazyLock<[u8; 1 << PREFIX_BITS]> = LazyLock::new(|| {
     let n = 1usize << PREFIX_BITS;
-    (0..n)
-        .map(|p| {
-            let x = (p as f64 + 0.5) / n as f64;
-            ((SHARDS as f64 * (1.0 + x).log2()) as usize).min(SHARDS - 1) as u8
-        })
-        .collect()
-}
+    std::array::from_fn(|p| {
+        let x = (p as f64 + 0.5) / n as f64;
+        ((SHARDS as f64 * (1.0 + x).log2()) as usize).min(SHARDS - 1) as u8
+    })
+});
 
 impl LatestStatuses {
     fn shard(&self, key: &StateKey) -> usize {
         let prefix = (usize::from(key.0[0]) << 4) | usize::from(key.0[1] >> 4);
-        usize::from(self.route[prefix])
+        usize::from(ROUTE[prefix])
     }
 
     /// The latest status bytes of `key`.

@@ -14,6 +14,8 @@
 
 use std::time::Duration;
 
+use crate::mempool::AdmitError;
+
 /// The commit-rate bound on client submissions.
 #[derive(Debug, Clone)]
 pub(crate) struct Backlog {
@@ -58,6 +60,23 @@ impl Backlog {
             self.span_records = 0;
         }
         self.span_records += records;
+    }
+
+    /// Why a client submission is refused while `waiting` records
+    /// (`bytes` of them) are queued and held, if it is: past the bound the
+    /// node is busy, or full when the bound is the mempool's own.
+    pub(crate) fn refusal(&self, waiting: usize, bytes: usize) -> Option<AdmitError> {
+        let limit = self.limit();
+        if waiting < limit {
+            None
+        } else if limit >= self.cap {
+            Some(AdmitError::Full {
+                records: waiting,
+                bytes,
+            })
+        } else {
+            Some(AdmitError::Busy { waiting, limit })
+        }
     }
 
     /// Records client submissions may leave waiting.

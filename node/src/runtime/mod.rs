@@ -390,20 +390,10 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         match cmd {
             Command::Submit { records, reply } => {
                 let waiting = self.mempool.len() + self.mempool.held();
-                let limit = self.backlog.limit();
-                if waiting >= limit {
+                if let Some(refused) = self.backlog.refusal(waiting, self.mempool.bytes()) {
                     // Refused before any decoding or signature check: past
                     // the bound, more waiting records only wait longer.
-                    let busy = if limit >= self.mempool.limits().max_records {
-                        // The hard bound is what binds: say so.
-                        AdmitError::Full {
-                            records: waiting,
-                            bytes: self.mempool.bytes(),
-                        }
-                    } else {
-                        AdmitError::Busy { waiting, limit }
-                    };
-                    let _ = reply.send(records.iter().map(|_| Err(busy.clone())).collect());
+                    let _ = reply.send(records.iter().map(|_| Err(refused.clone())).collect());
                     return;
                 }
                 let results = self.admit(&records);
