@@ -7,9 +7,14 @@ set -euo pipefail
 
 need=()
 command -v clang >/dev/null 2>&1 || need+=(clang)
-if ! ls /usr/lib/llvm-*/lib/libclang.so* >/dev/null 2>&1 && ! ls /usr/lib/x86_64-linux-gnu/libclang*.so* >/dev/null 2>&1; then
-    need+=(libclang-dev)
-fi
+# clang-sys links against an unversioned `libclang.so` or `libclang-N.so`;
+# the runtime package alone (libclang1-N: `libclang.so.1`) is not enough.
+have_libclang=no
+for pattern in /usr/lib/llvm-*/lib/libclang.so /usr/lib/llvm-*/lib/libclang-*.so \
+    /usr/lib/*-linux-gnu/libclang.so /usr/lib/*-linux-gnu/libclang-*.so; do
+    if compgen -G "$pattern" >/dev/null; then have_libclang=yes; fi
+done
+[ "$have_libclang" = yes ] || need+=(libclang-dev)
 command -v c++ >/dev/null 2>&1 || need+=(g++)
 command -v make >/dev/null 2>&1 || need+=(make)
 # tests/tests/python_client.rs runs client/examples/python/chancery_record.py,
