@@ -22,9 +22,8 @@
 //! [`crate::governance`]). Governance changes go to [`Outcome::rules`],
 //! in force from the next block.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-
 use chancery_types::crypto::batch::{BatchItem, verify_batch};
+use chancery_types::fast_hash::{self, FastMap};
 use chancery_types::state_proof::{GrantState, LicenceState, StateKey, Status};
 use chancery_types::{
     AgencyId, Block, Canonical, ExecResult, Hash, PublicKey, RecordId, RecordKind, RejectCode,
@@ -64,8 +63,8 @@ pub struct Outcome {
     pub ids: Vec<RecordId>,
     /// One result per record.
     pub results: Vec<ExecResult>,
-    /// Statuses written (canonical bytes), by key.
-    pub statuses: BTreeMap<StateKey, Vec<u8>>,
+    /// Statuses written (canonical bytes), in key order, each key once.
+    pub statuses: Vec<(StateKey, Vec<u8>)>,
     /// Expiry queue entries to add: `(valid_until, record index, key)`.
     pub expiry_added: Vec<(Timestamp, u32, StateKey)>,
     /// Expiry queue keys to delete.
@@ -103,7 +102,7 @@ impl StateRead for LatestStatuses {
 /// committed ones.
 pub(crate) struct Pending<'a> {
     state: &'a dyn StateRead,
-    statuses: BTreeMap<StateKey, Status>,
+    statuses: FastMap<StateKey, Status>,
 }
 
 impl Pending<'_> {
@@ -139,12 +138,12 @@ pub fn execute(
     let mut out = Outcome::default();
     let mut pending = Pending {
         state,
-        statuses: BTreeMap::new(),
+        statuses: fast_hash::map_with_capacity(block.records.len()),
     };
     sweep_expired(&mut pending, due, now, &mut out)?;
 
     let sig_ok = check_signatures(rules, block, &ids, sigs);
-    let mut seen: HashMap<RecordId, bool> = HashMap::with_capacity(ids.len());
+    let mut seen: FastMap<RecordId, bool> = fast_hash::map_with_capacity(ids.len());
     let mut gov = GovCtx {
         rules,
         next: None,
@@ -156,7 +155,7 @@ pub fn execute(
         let id = ids[i];
         let fresh = !seen.contains_key(&id) && before[i].is_none();
         out.fresh.push(fresh);
-        let result = match precheck(rules, history, &seen, rec, !fresh, now, sig_ok.contains(&i))? {
+        let result = match precheck(rules, history, &seen, rec, !fresh, now, sig_ok[i])? {
             Err(code) => ExecResult::Rejected(code),
             Ok(()) => match apply(&mut gov, &mut pending, rec, &id, now)? {
                 Step::Accept { expires } => {
@@ -178,8 +177,9 @@ pub fn execute(
     }
     out.ids = ids;
     out.rules = gov.next;
-    out.statuses = pending
-        .statuses
+    let mut statuses: Vec<(StateKey, Status)> = pending.statuses.into_iter().collect();
+    statuses.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    out.statuses = statuses
         .into_iter()
         .map(|(k, s)| (k, s.to_canonical()))
         .collect();
@@ -214,20 +214,20 @@ fn sweep_expired(
     Ok(())
 }
 
-/// Indexes of records whose signature is good (verified at admission, or
-/// now, in one batch). Records whose key cannot be found are left out;
+/// Whether each record's signature is good (verified at admission, or
+/// now, in one batch). Records whose key cannot be found are `false`;
 /// `precheck` rejects them before the signature matters.
 fn check_signatures(
     rules: &Rules,
     block: &Block,
     ids: &[RecordId],
     sigs: &dyn SignatureCheck,
-) -> HashSet<usize> {
-    let mut ok = HashSet::with_capacity(ids.len());
+) -> Vec<bool> {
+    let mut ok = vec![false; block.records.len()];
     let mut todo: Vec<(usize, PublicKey, Vec<u8>)> = Vec::new();
     for (i, rec) in block.records.iter().enumerate() {
         if sigs.is_verified(&ids[i]) {
-            ok.insert(i);
+            ok[i] = true;
             continue;
         }
         let r = &rec.record;
@@ -244,9 +244,7 @@ fn check_signatures(
         })
         .collect();
     for ((i, _, _), res) in todo.iter().zip(verify_batch(&items)) {
-        if res.is_ok() {
-            ok.insert(*i);
-        }
+        ok[*i] = res.is_ok();
     }
     ok
 }
@@ -255,7 +253,7 @@ fn check_signatures(
 fn precheck(
     rules: &Rules,
     history: &dyn History,
-    seen: &HashMap<RecordId, bool>,
+    seen: &FastMap<RecordId, bool>,
     rec: &chancery_types::SignedRecord,
     duplicate: bool,
     now: Timestamp,

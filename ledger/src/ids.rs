@@ -24,8 +24,7 @@
 //!
 //! [`Ledger::with_id_run`]: crate::Ledger::with_id_run
 
-use std::collections::HashMap;
-
+use chancery_types::fast_hash::FastMap;
 use chancery_types::{ExecResult, RecordId};
 
 use crate::error::{LedgerError, Result};
@@ -48,7 +47,7 @@ const MIN_STRETCH_DIVISOR: usize = 64;
 #[derive(Debug, Default)]
 pub(crate) struct RecentIds {
     /// Ids gathering for the next run.
-    map: HashMap<RecordId, RecordLoc>,
+    map: FastMap<RecordId, RecordLoc>,
     /// The run being written, if any.
     run: Option<Run>,
 }

@@ -205,11 +205,15 @@ impl Batch {
                 (s.col.index() as u8, u128::from_be_bytes(prefix), i as u32)
             })
             .collect();
-        order.sort_unstable_by(|a, b| {
+        // A stable sort keeps the order of writes to one key, and merges
+        // the ascending runs most of a block's writes come in (record keys,
+        // log positions, an id stretch, statuses) instead of sorting them
+        // again.
+        order.sort_by(|a, b| {
             (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| {
                 let ka = self.op(&self.slots[a.2 as usize]).1;
                 let kb = self.op(&self.slots[b.2 as usize]).1;
-                ka.cmp(kb).then(a.2.cmp(&b.2))
+                ka.cmp(kb)
             })
         });
         order

@@ -13,6 +13,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
+use chancery_types::fast_hash::FastMap;
+
 use chancery_types::state_proof::StateKey;
 
 /// How many maps the keys are split over.
@@ -24,13 +26,13 @@ const PREFIX_BITS: usize = 12;
 /// The latest statuses by key (canonical `Status` bytes).
 #[derive(Debug)]
 pub struct LatestStatuses {
-    shards: Vec<HashMap<StateKey, Arc<[u8]>>>,
+    shards: Vec<FastMap<StateKey, Arc<[u8]>>>,
 }
 
 impl Default for LatestStatuses {
     fn default() -> Self {
         LatestStatuses {
-            shards: vec![HashMap::new(); SHARDS],
+            shards: vec![FastMap::default(); SHARDS],
         }
     }
 }

@@ -42,7 +42,7 @@ impl SignatureCheck for NothingVerified {
     }
 }
 
-impl SignatureCheck for HashSet<RecordId> {
+impl<S: std::hash::BuildHasher> SignatureCheck for HashSet<RecordId, S> {
     fn is_verified(&self, id: &RecordId) -> bool {
         self.contains(id)
     }

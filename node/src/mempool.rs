@@ -11,7 +11,9 @@
 //! Client submissions meet a tighter bound first, [`AdmitError::Busy`]
 //! (see `runtime::backlog`).
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
+
+use chancery_types::fast_hash::{FastMap, FastSet};
 
 use chancery_types::crypto::batch::{BatchItem, verify_batch};
 use chancery_types::{
@@ -146,9 +148,9 @@ pub struct Mempool {
     limits: Limits,
     queue: VecDeque<Admitted>,
     /// Ids of queued and held records.
-    ids: HashSet<RecordId>,
+    ids: FastSet<RecordId>,
     /// Held records and their sizes.
-    held: std::collections::HashMap<RecordId, usize>,
+    held: FastMap<RecordId, usize>,
     /// Bytes of queued and held records.
     bytes: usize,
 }
@@ -160,8 +162,8 @@ impl Mempool {
             chain,
             limits,
             queue: VecDeque::new(),
-            ids: HashSet::new(),
-            held: std::collections::HashMap::new(),
+            ids: FastSet::default(),
+            held: FastMap::default(),
             bytes: 0,
         }
     }
@@ -207,7 +209,7 @@ impl Mempool {
         // Stateless and key checks first; signatures of the survivors in one batch.
         let mut results: Vec<Result<RecordId, AdmitError>> = Vec::with_capacity(encoded.len());
         let mut candidates: Vec<(usize, SignedRecord, PublicKey, Vec<u8>, RecordId)> = Vec::new();
-        let mut seen = HashSet::new();
+        let mut seen = FastSet::default();
         for (i, bytes) in encoded.iter().enumerate() {
             match self.precheck(bytes, keys, committed, &mut seen) {
                 Ok((record, key, id)) => {
@@ -257,7 +259,7 @@ impl Mempool {
         bytes: &[u8],
         keys: &dyn IssuerKeys,
         committed: &dyn Fn(&RecordId) -> bool,
-        seen: &mut HashSet<RecordId>,
+        seen: &mut FastSet<RecordId>,
     ) -> Result<(SignedRecord, PublicKey, RecordId), AdmitError> {
         let record = SignedRecord::from_canonical(bytes)?;
         // The id is the hash of exactly these (canonical) bytes.
@@ -319,7 +321,7 @@ impl Mempool {
 
     /// Forgets records that were committed (by any proposer), queued or held.
     pub fn remove_committed(&mut self, ids: &[RecordId]) {
-        let mut gone: HashSet<&RecordId> = HashSet::new();
+        let mut gone: FastSet<&RecordId> = FastSet::default();
         for id in ids {
             if let Some(size) = self.held.remove(id) {
                 self.ids.remove(id);

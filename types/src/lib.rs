@@ -21,6 +21,7 @@
 //! Modules:
 //! - [`encoding`]: the canonical bincode configuration, [`Canonical`], strict decoding.
 //! - [`bounded`]: length-bounded `Bytes`, `Text`, `List`.
+//! - [`fast_hash`]: maps and sets keyed by hashes, with a seeded fast hasher.
 //! - [`hash`]: [`Hash`](struct@Hash) (blake3-256).
 //! - [`crypto`]: keys, key files, domain-separated signatures, the single
 //!   acceptance rule for single and batch verification.
@@ -51,6 +52,7 @@ pub mod ceremony;
 pub mod cert;
 pub mod crypto;
 pub mod encoding;
+pub mod fast_hash;
 pub mod genesis;
 pub mod governance;
 pub mod hash;

@@ -116,7 +116,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     fn requeue_lost(&mut self, height: u64, committed: &[chancery_types::RecordId]) {
         let later = self.inflight.split_off(&(height + 1));
         let done = std::mem::replace(&mut self.inflight, later);
-        let committed: std::collections::HashSet<_> = committed.iter().collect();
+        let committed: chancery_types::fast_hash::FastSet<_> = committed.iter().collect();
         let (elsewhere, lost): (Vec<_>, Vec<_>) = done
             .into_values()
             .flatten()

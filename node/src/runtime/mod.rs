@@ -30,12 +30,13 @@ mod epoch;
 mod persist;
 mod proposal;
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use chancery_consensus::{Action, Config as ReplicaConfig, Input, Replica, Timer};
 use chancery_ledger::{KvStore, Ledger};
+use chancery_types::fast_hash::{FastMap, FastSet};
 use chancery_types::{BlockHeader, Canonical, ExecResult, Hash, RecordId};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
@@ -133,7 +134,7 @@ pub struct Runtime<K: KvStore> {
     /// A proposal the replica asked for: (height, view, parent, asked at).
     pending_proposal: Option<(u64, u64, Hash, u64)>,
     /// Headers of blocks seen in proposals (parents of later proposals).
-    headers: HashMap<Hash, BlockHeader>,
+    headers: FastMap<Hash, BlockHeader>,
     /// Proposals that wait for this node to execute their exec height.
     deferred: Vec<Arc<chancery_types::Block>>,
     /// Reads and writes the replica's persistent state.
@@ -143,9 +144,9 @@ pub struct Runtime<K: KvStore> {
     /// Record ids of blocks this node proposed or validated, by header
     /// hash, with their height: the commit takes them instead of hashing
     /// every record again.
-    block_ids: HashMap<Hash, (u64, Vec<RecordId>)>,
+    block_ids: FastMap<Hash, (u64, Vec<RecordId>)>,
     /// Records whose signatures this node verified at admission.
-    verified: HashSet<RecordId>,
+    verified: FastSet<RecordId>,
     /// Highest height of a block with records seen (proposed or
     /// committed); until `execution_lag` blocks follow it, its results
     /// are uncertified and blocks are cut at `max_delay`.
@@ -235,12 +236,12 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             timers: BTreeMap::new(),
             timer_seq: 0,
             pending_proposal: None,
-            headers: HashMap::new(),
+            headers: FastMap::default(),
             deferred: Vec::new(),
             state_store,
             gossip: GossipTurn::default(),
-            block_ids: HashMap::new(),
-            verified: HashSet::new(),
+            block_ids: FastMap::default(),
+            verified: FastSet::default(),
             last_busy_height: 0,
             inflight: BTreeMap::new(),
             backlog,
