@@ -178,7 +178,7 @@ pub fn execute(
     out.ids = ids;
     out.rules = gov.next;
     let mut statuses: Vec<(StateKey, Status)> = pending.statuses.into_iter().collect();
-    statuses.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    statuses.sort_unstable_by_key(|a| a.0);
     out.statuses = statuses
         .into_iter()
         .map(|(k, s)| (k, s.to_canonical()))
