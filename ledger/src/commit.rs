@@ -1,10 +1,10 @@
 //! Committing a certified block: execute it, then write everything it
 //! changes in one synced atomic batch.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chancery_types::bounded::List;
-use chancery_types::fast_hash::FastMap;
 use chancery_types::log_proof::{entry_hash, records_root};
 use chancery_types::state_proof::{Status, validators_key};
 use chancery_types::{
@@ -250,7 +250,9 @@ fn write_records(
     let h = &block.header;
     let first_log_index = frontier.size();
     let mut nodes = Vec::with_capacity(block.records.len() * 2 + 64);
-    let mut runs: FastMap<(u8, &[u8]), Vec<u64>> = FastMap::default();
+    // Keyed by subject, issuer and kind text, which record authors choose:
+    // the standard (SipHash) map, not a `FastMap` (D34).
+    let mut runs: HashMap<(u8, &[u8]), Vec<u64>> = HashMap::new();
     let mut fresh = Vec::with_capacity(block.records.len());
     for (i, rec) in block.records.iter().enumerate() {
         let id = out.ids[i];
