@@ -10,15 +10,13 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
-use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chancery_ledger::smt::StateTrees;
 use chancery_ledger::{KvStore, Ledger};
-use chancery_types::bounded::{Bytes, List};
 use chancery_types::log_proof::{LogHead, entry_hash};
-use chancery_types::{Hash, Record, RecordId, Signature, SignedRecord, Timestamp};
+use chancery_types::{Hash, RecordId};
 use common::*;
 use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
 use rand::{Rng, SeedableRng};
@@ -26,42 +24,13 @@ use rand::{Rng, SeedableRng};
 const BLOCK: usize = 1000;
 const SMALL_BLOCK: usize = 200;
 
-/// One block of fresh licences. Unsigned: the ids go in the "verified at
-/// admission" set, as the node's mempool would put them.
-fn block_records(
-    fx: &Fixture,
-    h: u64,
-    ts: u64,
-    n: usize,
-) -> (Vec<SignedRecord>, HashSet<RecordId>) {
-    let key_id = key(1).public().key_id();
-    let recs: Vec<SignedRecord> = (0..n as u64)
-        .map(|i| SignedRecord {
-            record: Record {
-                kind: licence_issue("driving", ts, ts + 365 * DAY),
-                issuer: agency("transport"),
-                key_id,
-                subject: subject(&format!("DL-{h}-{i}")),
-                body: Bytes::new(br#"{"holder":"b3:5f1c0e","class":"B"}"#.to_vec()).unwrap(),
-                references: List::default(),
-                timestamp: Timestamp(ts),
-                nonce: h * 1_000_000 + i,
-            },
-            signature: Signature([0; 64]),
-        })
-        .collect();
-    let ids = recs.iter().map(|r| r.id()).collect();
-    let _ = fx;
-    (recs, ids)
-}
-
 /// Commits `n` blocks of `size` records; the time spent in `commit`.
-fn commit_n<K: KvStore>(l: &Ledger<K>, fx: &Fixture, n: u64, size: usize) -> Duration {
+fn commit_n<K: KvStore>(l: &Ledger<K>, n: u64, size: usize) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..n {
         let h = l.tip().height + 1;
         let ts = T0 + h * 1000;
-        let (recs, ids) = block_records(fx, h, ts, size);
+        let (recs, ids) = fresh_licences(h, ts, size);
         let (block, cert) = next_block(l, recs, ts);
         let start = Instant::now();
         l.commit(&block, &cert, &ids).unwrap();
@@ -82,17 +51,17 @@ fn commit_throughput(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let rocks = Ledger::open_rocks(dir.path(), &fx.genesis).unwrap();
     g.bench_function("rocksdb_1000_records_synced", |b| {
-        b.iter_custom(|iters| commit_n(&rocks, &fx, iters, BLOCK))
+        b.iter_custom(|iters| commit_n(&rocks, iters, BLOCK))
     });
     let mem = Ledger::in_memory(&fx.genesis).unwrap();
     g.bench_function("memory_1000_records", |b| {
-        b.iter_custom(|iters| commit_n(&mem, &fx, iters, BLOCK))
+        b.iter_custom(|iters| commit_n(&mem, iters, BLOCK))
     });
     // Smaller blocks, as a validator cuts them at 10,000 records/s: with
     // the figure above this splits the cost into per-block and per-record.
     g.throughput(Throughput::Elements(SMALL_BLOCK as u64));
     g.bench_function("rocksdb_200_records_synced", |b| {
-        b.iter_custom(|iters| commit_n(&rocks, &fx, iters, SMALL_BLOCK))
+        b.iter_custom(|iters| commit_n(&rocks, iters, SMALL_BLOCK))
     });
     g.finish();
 }
@@ -102,7 +71,7 @@ fn proofs(c: &mut Criterion) {
     let dir = tempfile::tempdir().unwrap();
     let l = Ledger::open_rocks(dir.path(), &fx.genesis).unwrap();
     // 200 blocks × 1,000 = 200,000 log entries.
-    commit_n(&l, &fx, 200, BLOCK);
+    commit_n(&l, 200, BLOCK);
     let size = l.log_size();
     let head = l.log_head(size).unwrap();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);

@@ -270,3 +270,34 @@ pub fn workload_block(fx: &Fixture, h: u64, n: usize) -> (Vec<SignedRecord>, u64
     }
     (out, ts)
 }
+
+/// One block's worth (`n`) of fresh driving licences for height `h` at
+/// time `ts`, unsigned, and their ids: the "verified at admission" set a
+/// node's mempool would hand to the commit. For benchmarks.
+pub fn fresh_licences(
+    h: u64,
+    ts: u64,
+    n: usize,
+) -> (
+    Vec<SignedRecord>,
+    std::collections::HashSet<chancery_types::RecordId>,
+) {
+    let key_id = key(1).public().key_id();
+    let recs: Vec<SignedRecord> = (0..n as u64)
+        .map(|i| SignedRecord {
+            record: Record {
+                kind: licence_issue("driving", ts, ts + 365 * DAY),
+                issuer: agency("transport"),
+                key_id,
+                subject: subject(&format!("DL-{h}-{i}")),
+                body: Bytes::new(br#"{"holder":"b3:5f1c0e","class":"B"}"#.to_vec()).unwrap(),
+                references: List::default(),
+                timestamp: Timestamp(ts),
+                nonce: h * 1_000_000 + i,
+            },
+            signature: chancery_types::Signature([0; 64]),
+        })
+        .collect();
+    let ids = recs.iter().map(|r| r.id()).collect();
+    (recs, ids)
+}
