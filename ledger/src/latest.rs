@@ -14,7 +14,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, LazyLock};
 
 use chancery_types::fast_hash::FastMap;
-
 use chancery_types::state_proof::StateKey;
 
 /// How many maps the keys are split over.

@@ -13,9 +13,8 @@
 
 use std::collections::VecDeque;
 
-use chancery_types::fast_hash::{FastMap, FastSet};
-
 use chancery_types::crypto::batch::{BatchItem, verify_batch};
+use chancery_types::fast_hash::{FastMap, FastSet};
 use chancery_types::{
     AgencyId, Canonical, ChainId, DecodeError, KeyId, PublicKey, Record, RecordId, RejectCode,
     SignatureError, SignedRecord, Timestamp,
