@@ -28,10 +28,7 @@ const SMALL_BLOCK: usize = 200;
 fn commit_n<K: KvStore>(l: &Ledger<K>, n: u64, size: usize) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..n {
-        let h = l.tip().height + 1;
-        let ts = T0 + h * 1000;
-        let (recs, ids) = fresh_licences(h, ts, size);
-        let (block, cert) = next_block(l, recs, ts);
+        let (block, cert, ids) = fresh_licence_block(l, size);
         let start = Instant::now();
         l.commit(&block, &cert, &ids).unwrap();
         total += start.elapsed();

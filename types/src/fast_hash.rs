@@ -25,11 +25,6 @@ pub fn map_with_capacity<K, V>(n: usize) -> FastMap<K, V> {
     HashMap::with_capacity_and_hasher(n, FastState::default())
 }
 
-/// An empty [`FastSet`] with room for `n` entries.
-pub fn set_with_capacity<K>(n: usize) -> FastSet<K> {
-    HashSet::with_capacity_and_hasher(n, FastState::default())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

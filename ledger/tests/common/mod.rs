@@ -271,17 +271,20 @@ pub fn workload_block(fx: &Fixture, h: u64, n: usize) -> (Vec<SignedRecord>, u64
     (out, ts)
 }
 
-/// One block's worth (`n`) of fresh driving licences for height `h` at
-/// time `ts`, unsigned, and their ids: the "verified at admission" set a
-/// node's mempool would hand to the commit. For benchmarks.
-pub fn fresh_licences(
-    h: u64,
-    ts: u64,
+/// The ledger's next block (at `T0` + one second per height) of `n` fresh
+/// driving licences, unsigned, its certificate, and the records' ids: the
+/// "verified at admission" set a node's mempool would hand to the commit.
+/// For benchmarks.
+pub fn fresh_licence_block<K: KvStore>(
+    ledger: &Ledger<K>,
     n: usize,
 ) -> (
-    Vec<SignedRecord>,
+    Block,
+    CommitCertificate,
     std::collections::HashSet<chancery_types::RecordId>,
 ) {
+    let h = ledger.tip().height + 1;
+    let ts = T0 + h * 1000;
     let key_id = key(1).public().key_id();
     let recs: Vec<SignedRecord> = (0..n as u64)
         .map(|i| SignedRecord {
@@ -299,5 +302,6 @@ pub fn fresh_licences(
         })
         .collect();
     let ids = recs.iter().map(|r| r.id()).collect();
-    (recs, ids)
+    let (block, cert) = next_block(ledger, recs, ts);
+    (block, cert, ids)
 }
