@@ -185,7 +185,8 @@ async fn show_and_demo(cluster: &Cluster, run_demo: bool) -> Result<()> {
         n - 1,
         r.status
     );
-    let bundle = clients[1]
+    // The proof comes from the validator just read, which holds the record.
+    let bundle = clients[n - 1]
         .proof_when_ready(&revoked, Duration::from_secs(30))
         .await?;
     let proven = bundle.verify(&cluster.net.genesis)?;

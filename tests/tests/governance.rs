@@ -206,7 +206,9 @@ async fn policy_grants_and_key_rotation_on_a_live_network() -> Result<()> {
     )?;
     assert_eq!(commit(&net, 0, &fresh).await?.1, "accepted");
 
-    // The old record still verifies offline against genesis alone.
+    // The old record still verifies offline against genesis alone, as
+    // validator 2 serves it once it has caught up with the commit.
+    net.wait_committed(2, &[old.id()], LONG).await?;
     let bundle = net
         .client(2)
         .await?
@@ -243,7 +245,9 @@ async fn policy_grants_and_key_rotation_on_a_live_network() -> Result<()> {
     }
 
     // DL-NEW was signed after the reported compromise time: its proof
-    // still verifies (it is on the chain) and says so.
+    // still verifies (it is on the chain) and says so. Validator 3 may
+    // trail the quorum that committed it: wait until it holds the record.
+    net.wait_committed(3, &[fresh.id()], LONG).await?;
     let proven = net
         .client(3)
         .await?
