@@ -245,9 +245,12 @@ async fn policy_grants_and_key_rotation_on_a_live_network() -> Result<()> {
     }
 
     // DL-NEW was signed after the reported compromise time: its proof
-    // still verifies (it is on the chain) and says so. Validator 3 may
-    // trail the quorum that committed it: wait until it holds the record.
-    net.wait_committed(3, &[fresh.id()], LONG).await?;
+    // still verifies (it is on the chain) and says so. A bundle proves the
+    // key's status in the state its tip header commits to, the state
+    // `execution_lag` blocks back: validator 3, which may trail the quorum,
+    // must have committed that far past the revocation.
+    net.wait_height(3, h + net.genesis().params.execution_lag, LONG)
+        .await?;
     let proven = net
         .client(3)
         .await?
