@@ -15,6 +15,10 @@
 //! Exit codes: 0 success; 1 a proof that does not verify; 2 usage, I/O,
 //! or an error reported by the node. Modules: [`records`], [`proof`],
 //! [`payload`], [`gov`], [`access`].
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 mod access;
 mod audit;

@@ -23,6 +23,10 @@
 //! - [`p2p`]: libp2p transport between validators (validator-only
 //!   connections, connection limits, length-prefixed frames).
 //!
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod config;
 pub mod daemon;

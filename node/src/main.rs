@@ -6,6 +6,10 @@
 //!
 //! Exits 0 after a clean stop on SIGINT or SIGTERM, 1 when the node
 //! fails, 2 when the configuration is refused.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 use std::path::PathBuf;
 use std::process::ExitCode;

@@ -11,6 +11,10 @@
 //! Services: `NodeService` (node.proto), `RecordService` (records.proto),
 //! `LedgerService` (ledger.proto), `GovernanceService` (governance.proto)
 //! and `PayloadService` (off-chain payloads, payloads.proto).
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 /// Generated code for package `chancery.v1`.
 #[allow(missing_docs, clippy::all)]

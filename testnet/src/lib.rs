@@ -15,6 +15,10 @@
 //! - [`cluster`]: validator processes, pid files, readiness, gRPC clients.
 //! - [`demo`]: the demo workload the README's first command shows committing.
 //! - [`options`]: setting `node.toml` options by dotted key.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 pub mod cluster;
 pub mod demo;

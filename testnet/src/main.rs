@@ -6,6 +6,10 @@
 //! chancery-testnet status   each validator's height and peers
 //! chancery-testnet down     stop the validators (data stays in .testnet/)
 //! ```
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
