@@ -24,7 +24,7 @@
 //!
 //! [`Ledger::with_id_run`]: crate::Ledger::with_id_run
 
-use chancery_types::fast_hash::{self, FastMap};
+use chancery_types::fast_hash::FastMap;
 use chancery_types::{ExecResult, RecordId};
 
 use crate::error::{LedgerError, Result};
@@ -56,9 +56,6 @@ pub(crate) struct RecentIds {
 #[derive(Debug)]
 struct Run {
     entries: Vec<(RecordId, RecordLoc)>,
-    /// The same entries by id: execution asks for every new id, and a
-    /// binary search of a large run costs a cache miss per step.
-    index: FastMap<RecordId, RecordLoc>,
     written: usize,
     /// The marker once the whole run is written.
     through: u64,
@@ -118,7 +115,9 @@ impl RecentIds {
         if let Some(loc) = self.map.get(id) {
             return Some(*loc);
         }
-        self.run.as_ref()?.index.get(id).copied()
+        let run = self.run.as_ref()?;
+        let at = run.entries.binary_search_by(|(k, _)| k.cmp(id)).ok()?;
+        Some(run.entries[at].1)
     }
 
     /// Puts this commit's share of the id writes into `batch`: the next
@@ -173,20 +172,12 @@ impl RecentIds {
                 written,
                 through,
             } => {
-                // `fresh` is in the run; the gathered ids become its index.
-                // The next gathering starts at the run's size, so it does not
-                // rehash its way up to it again (D32).
-                let capacity = entries.len();
-                let mut index =
-                    std::mem::replace(&mut self.map, fast_hash::map_with_capacity(capacity));
-                self.run = (written < entries.len()).then(|| {
-                    index.extend(fresh);
-                    Run {
-                        entries,
-                        index,
-                        written,
-                        through,
-                    }
+                // `fresh` is in the run.
+                self.map.clear();
+                self.run = (written < entries.len()).then_some(Run {
+                    entries,
+                    written,
+                    through,
                 });
             }
             IdStep::Continue { to } => {
