@@ -40,6 +40,12 @@ pub enum LedgerError {
         /// The chain id of the genesis given to `open`.
         expected: ChainId,
     },
+    /// The store was written in a format this build does not read.
+    #[error("store format not supported: {detail}")]
+    UnsupportedFormat {
+        /// What differs, and what to do.
+        detail: String,
+    },
     /// A payload whose commitment was erased cannot be stored again.
     #[error(
         "payload {commitment} was erased by record {by} at height {height}; it cannot be stored again"

@@ -11,6 +11,11 @@ pub const META_CHAIN_ID: &[u8] = b"chain_id";
 pub const META_GENESIS: &[u8] = b"genesis";
 /// Meta: the tip (see [`TipRecord`]).
 pub const META_TIP: &[u8] = b"tip";
+/// Meta: the state tree's hash version, [`STATE_TREE_VERSION`]. Stores
+/// made before it existed (D35) hash with version 1 and are refused.
+pub const META_STATE_TREE: &[u8] = b"state_tree";
+/// The state tree hash this build computes (D35).
+pub const STATE_TREE_VERSION: &[u8] = b"v2";
 /// Meta: the last height whose record ids are all in `Column::RecordIds`
 /// (big-endian u64; see `crate::ids`).
 pub const META_IDS_THROUGH: &[u8] = b"ids_through";

@@ -178,6 +178,7 @@ impl<K: KvStore> Ledger<K> {
                         expected: rules.chain_id,
                     });
                 }
+                check_state_tree_version(&kv)?;
             }
         }
         let tip = TipRecord::decode(
@@ -313,10 +314,34 @@ pub(crate) fn read_summary<K: KvStore>(kv: &K, height: u64) -> Result<Option<Exe
         .transpose()
 }
 
+/// Refuses a store whose state roots were hashed by another version of
+/// the state tree (D35): its headers could not be checked, nor its tree
+/// rebuilt to the roots they carry.
+fn check_state_tree_version<K: KvStore>(kv: &K) -> Result<()> {
+    match kv.get(Column::Meta, keys::META_STATE_TREE)? {
+        Some(v) if v == keys::STATE_TREE_VERSION => Ok(()),
+        found => Err(LedgerError::UnsupportedFormat {
+            detail: format!(
+                "its state tree hash is version {}, this build computes version {}; a chain \
+                 created before the change (D35) must be started again from a new genesis",
+                found.map_or("1".into(), |v| String::from_utf8_lossy(&v)
+                    .trim_start_matches('v')
+                    .to_string()),
+                String::from_utf8_lossy(keys::STATE_TREE_VERSION).trim_start_matches('v'),
+            ),
+        }),
+    }
+}
+
 /// Writes the chain id, genesis, agencies, policy, the genesis summary and tip.
 fn init<K: KvStore>(kv: &K, genesis: &Genesis, rules: &Rules) -> Result<()> {
     let mut b = Batch::new();
     b.put(Column::Meta, keys::META_CHAIN_ID, rules.chain_id.0.0);
+    b.put(
+        Column::Meta,
+        keys::META_STATE_TREE,
+        keys::STATE_TREE_VERSION,
+    );
     b.put(Column::Meta, keys::META_GENESIS, genesis.to_canonical());
     for a in genesis.agencies.iter() {
         b.put(

@@ -243,6 +243,31 @@ fn refuses_other_chain<B: Backend>() {
     }
 }
 
+/// A store made before the state tree's hash changed (D35) has no
+/// version marker; it is refused with an error that says so, not opened
+/// to fail on its first root. Stores of this build reopen.
+fn refuses_old_state_tree<B: Backend>() {
+    let b = B::fresh();
+    let fx = fixture(2);
+    drop(Ledger::open(b.open(), &fx.genesis).unwrap());
+    drop(Ledger::open(b.open(), &fx.genesis).unwrap());
+    let kv = b.open();
+    let mut batch = Batch::new();
+    batch.delete(Column::Meta, b"state_tree");
+    kv.write(batch).unwrap();
+    drop(kv);
+    match Ledger::open(b.open(), &fx.genesis) {
+        Err(e @ LedgerError::UnsupportedFormat { .. }) => {
+            let text = e.to_string();
+            assert!(
+                text.contains("version 1") && text.contains("version 2"),
+                "{text}"
+            );
+        }
+        other => panic!("expected UnsupportedFormat, got {other:?}"),
+    }
+}
+
 fn proofs_against_certified_headers<B: Backend>() {
     let lag = 2;
     let fx = fixture(lag);
@@ -544,6 +569,10 @@ macro_rules! suite {
             #[test]
             fn refuses_other_chain() {
                 super::refuses_other_chain::<$backend>();
+            }
+            #[test]
+            fn refuses_old_state_tree() {
+                super::refuses_old_state_tree::<$backend>();
             }
             #[test]
             fn proofs_against_certified_headers() {

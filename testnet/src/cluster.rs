@@ -189,6 +189,16 @@ impl Cluster {
             };
             match attempt.await {
                 Ok(c) => return Ok(c),
+                // A node that refused to start (a bad config, a store it
+                // cannot open) says why in its log: say it now, not after
+                // the timeout.
+                Err(_) if self.pid_file(i).exists() && self.running_pid(i).is_none() => {
+                    bail!(
+                        "validator {i} exited: {} (log: {})",
+                        last_line(&self.log_file(i)).unwrap_or_else(|| "no log".into()),
+                        self.log_file(i).display()
+                    );
+                }
                 Err(e) if Instant::now() >= deadline => {
                     return Err(e.context(format!(
                         "validator {i} not ready after {timeout:?} (log: {})",
@@ -235,6 +245,15 @@ pub fn stop_pid_file(pid_file: &Path, grace: Duration) -> Result<bool> {
 }
 
 /// Whether `pid` is a live `chancery-node` (guards against pid reuse).
+/// The last non-empty line of a log file.
+fn last_line(path: &Path) -> Option<String> {
+    let text = fs::read_to_string(path).ok()?;
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .map(str::to_string)
+}
+
 fn is_node_process(pid: u32) -> bool {
     let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
         return false;

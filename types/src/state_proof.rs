@@ -6,8 +6,8 @@
 //!
 //! ```text
 //! empty subtree   = 0x00 × 32
-//! leaf(k, v)      = blake3(0x00 ‖ k ‖ blake3(v))        k: 32 bytes, v: canonical Status
-//! node(l, r)      = blake3(0x01 ‖ l ‖ r)                 l: bit 0 side, r: bit 1 side
+//! leaf(k, v)      = blake3_keyed(SMT_LEAF_KEY, k ‖ blake3(v))   k: 32 bytes, v: canonical Status
+//! node(l, r)      = blake3_keyed(SMT_NODE_KEY, l ‖ r)           l: bit 0 side, r: bit 1 side
 //! ```
 //!
 //! Bits of a key are read from the most significant bit of byte 0. An
@@ -282,17 +282,30 @@ pub struct ValidatorSchedule {
 
 impl Canonical for Status {}
 
-/// `blake3(0x00 ‖ key ‖ value_hash)`: a state tree leaf.
+/// The key of a leaf's keyed hash: separates leaves from internal nodes
+/// (and both from every other hash in Chancery), as a prefix byte would,
+/// at one blake3 compression per hash instead of two (D35).
+pub const SMT_LEAF_KEY: [u8; 32] = *b"chancery/v2/state-tree/leaf/key!";
+
+/// The key of an internal node's keyed hash (see [`SMT_LEAF_KEY`]).
+pub const SMT_NODE_KEY: [u8; 32] = *b"chancery/v2/state-tree/node/key!";
+
+/// `blake3_keyed(SMT_LEAF_KEY, key ‖ value_hash)`: a state tree leaf.
 pub fn smt_leaf_hash(key: &StateKey, value_hash: &Hash) -> Hash {
-    let mut buf = [0u8; 65];
-    buf[1..33].copy_from_slice(&key.0);
-    buf[33..].copy_from_slice(&value_hash.0);
-    Hash::of(&buf)
+    keyed_pair(&SMT_LEAF_KEY, &key.0, &value_hash.0)
 }
 
-/// `blake3(0x01 ‖ left ‖ right)`: a state tree internal node.
+/// `blake3_keyed(SMT_NODE_KEY, left ‖ right)`: a state tree internal node.
 pub fn smt_node_hash(left: &Hash, right: &Hash) -> Hash {
-    crate::log_proof::node_hash(left, right)
+    keyed_pair(&SMT_NODE_KEY, &left.0, &right.0)
+}
+
+/// The keyed hash of two 32-byte halves: 64 bytes, one blake3 block.
+fn keyed_pair(key: &[u8; 32], a: &[u8; 32], b: &[u8; 32]) -> Hash {
+    let mut buf = [0u8; 64];
+    buf[..32].copy_from_slice(a);
+    buf[32..].copy_from_slice(b);
+    Hash(*blake3::keyed_hash(key, &buf).as_bytes())
 }
 
 /// Bit `i` of `key` (0 = most significant bit of byte 0).
