@@ -238,7 +238,7 @@ impl<K: KvStore> Ledger<K> {
     }
 }
 
-/// The writes for a block's records — log entries, records, secondary
+/// The writes for a block's records — records with their log entries, secondary
 /// indexes, log nodes — appending each to `frontier`. Returns the
 /// locations of the ids committed for the first time, for [`RecentIds`].
 fn write_records(
@@ -265,9 +265,9 @@ fn write_records(
             result,
         };
         frontier.append(entry_hash(&entry), &mut nodes);
-        batch.put_with(Column::Index, keys::log_index_key(log_index), |v| {
-            v.extend_from_slice(&(i as u32).to_be_bytes());
-            entry.to_canonical_into(v);
+        // One key per record, holding its log entry and the record (D36).
+        batch.put_with(Column::Records, keys::record_key(log_index), |v| {
+            keys::encode_record_value(i as u32, &entry, rec, v)
         });
         if out.fresh[i] {
             let loc = RecordLoc {
@@ -286,9 +286,6 @@ fn write_records(
         ] {
             runs.entry((tag, value)).or_default().push(log_index);
         }
-        batch.put_with(Column::Records, keys::record_key(h.height, i as u32), |v| {
-            rec.to_canonical_into(v)
-        });
     }
     // One index entry per block and value: a block's records mostly
     // share a few issuers and kinds.
@@ -327,11 +324,8 @@ fn due_expiries<K: KvStore>(kv: &K, after: Timestamp, now: Timestamp) -> Result<
     let rows = kv.scan(Column::State, &from, Some(&to), usize::MAX)?;
     rows.into_iter()
         .map(|(k, v)| {
-            // Stores written before session 6 hold the state key in the
-            // queue key itself, with an empty value.
             let state_key = match (k.len(), v.len()) {
                 (keys::EXPIRY_KEY_LEN, 32) => keys::hash_at(&v, 0, "expiry queue entry")?,
-                (keys::LEGACY_EXPIRY_KEY_LEN, 0) => keys::hash_at(&k, 9, "expiry queue key")?,
                 (klen, vlen) => {
                     return Err(LedgerError::Corrupt {
                         what: "expiry queue",

@@ -19,9 +19,6 @@
 //! ids gathering, then the run being written), then the column
 //! ([`RecentIds::lookup_many`]).
 //!
-//! Stores written before session 7 keep the ids in the index column under
-//! `r ‖ id`; [`load`] moves them into the id column on first open.
-//!
 //! [`Ledger::with_id_run`]: crate::Ledger::with_id_run
 
 use chancery_types::fast_hash::FastMap;
@@ -34,9 +31,6 @@ use crate::read::read_block_meta;
 
 /// Ids gathered in memory before they are written as one run.
 pub const DEFAULT_ID_RUN: usize = 65_536;
-
-/// How many legacy entries one migration batch moves.
-const MIGRATE_CHUNK: usize = 16_384;
 
 /// Ids of a run each commit writes at least, as a fraction of the run
 /// size: blocks without new ids still finish a run.
@@ -222,7 +216,12 @@ pub(crate) fn init_marker(batch: &mut Batch) {
 pub(crate) fn load<K: KvStore>(kv: &K, tip_height: u64, log_size: u64) -> Result<RecentIds> {
     let through = match kv.get(Column::Meta, keys::META_IDS_THROUGH)? {
         Some(v) => keys::be_u64(&v, 0, "ids_through marker")?,
-        None => migrate_legacy(kv, tip_height)?,
+        None => {
+            return Err(LedgerError::Corrupt {
+                what: "ids_through marker",
+                detail: "missing".into(),
+            });
+        }
     };
     if through > tip_height {
         return Err(LedgerError::Corrupt {
@@ -236,15 +235,15 @@ pub(crate) fn load<K: KvStore>(kv: &K, tip_height: u64, log_size: u64) -> Result
     }
     let first = read_block_meta(kv, through + 1)?.first_log_index;
     let rows = kv.scan(
-        Column::Index,
-        &keys::log_index_key(first),
-        Some(&keys::log_index_key(log_size)),
+        Column::Records,
+        &keys::record_key(first),
+        Some(&keys::record_key(log_size)),
         usize::MAX,
     )?;
     let mut entries = Vec::with_capacity(rows.len());
     for (k, v) in &rows {
-        let log_index = keys::be_u64(k, 1, "log entry key")?;
-        let (index, entry) = keys::decode_log_value(v)?;
+        let log_index = keys::be_u64(k, 0, "record key")?;
+        let (index, entry, _) = keys::decode_record_value(v)?;
         entries.push((log_index, index, entry));
     }
     let ids: Vec<RecordId> = entries.iter().map(|(_, _, e)| e.record).collect();
@@ -264,43 +263,6 @@ pub(crate) fn load<K: KvStore>(kv: &K, tip_height: u64, log_size: u64) -> Result
         }
     }
     Ok(recent)
-}
-
-/// Moves `r ‖ id` entries of the index column into [`Column::RecordIds`],
-/// a chunk per atomic batch (a crash part-way leaves the rest to move on
-/// the next open), then marks every id through `tip_height` as written.
-fn migrate_legacy<K: KvStore>(kv: &K, tip_height: u64) -> Result<u64> {
-    let from = [keys::IDX_RECORD];
-    let to = [keys::IDX_RECORD + 1];
-    let mut moved = 0usize;
-    loop {
-        let rows = kv.scan(Column::Index, &from, Some(&to), MIGRATE_CHUNK)?;
-        if rows.is_empty() {
-            break;
-        }
-        let mut b = Batch::with_capacity(rows.len() * 2, rows.len() * 90);
-        for (k, v) in &rows {
-            if k.len() != 33 {
-                return Err(LedgerError::Corrupt {
-                    what: "record id index",
-                    detail: format!("a {}-byte key", k.len()),
-                });
-            }
-            b.put(Column::RecordIds, &k[1..], v);
-            b.delete(Column::Index, k);
-        }
-        kv.write(b)?;
-        moved += rows.len();
-    }
-    let mut b = Batch::new();
-    b.put(
-        Column::Meta,
-        keys::META_IDS_THROUGH,
-        tip_height.to_be_bytes(),
-    );
-    kv.write(b)?;
-    tracing::info!(moved, "record ids moved to their own column");
-    Ok(tip_height)
 }
 
 #[cfg(test)]

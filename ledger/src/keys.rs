@@ -11,20 +11,18 @@ pub const META_CHAIN_ID: &[u8] = b"chain_id";
 pub const META_GENESIS: &[u8] = b"genesis";
 /// Meta: the tip (see [`TipRecord`]).
 pub const META_TIP: &[u8] = b"tip";
-/// Meta: the state tree's hash version, [`STATE_TREE_VERSION`]. Stores
-/// made before it existed (D35) hash with version 1 and are refused.
-pub const META_STATE_TREE: &[u8] = b"state_tree";
-/// The state tree hash this build computes (D35).
-pub const STATE_TREE_VERSION: &[u8] = b"v2";
+/// Meta: the store's format, [`STORE_FORMAT`] (`u32` big-endian). Stores
+/// without it are format 1, made before the state-tree hash and the
+/// records layout changed (D35, D36), and are refused.
+pub const META_FORMAT: &[u8] = b"format";
+/// The store format this build reads and writes.
+pub const STORE_FORMAT: u32 = 2;
 /// Meta: the last height whose record ids are all in `Column::RecordIds`
 /// (big-endian u64; see `crate::ids`).
 pub const META_IDS_THROUGH: &[u8] = b"ids_through";
 
-/// State: `s ‖ key` → canonical `Status`, in stores written before
-/// session 6 (statuses now have their own column, `Column::Statuses`).
-pub const STATE_STATUS: u8 = b's';
 /// State: expiry queue, `e ‖ valid_until ‖ height ‖ index` → state key
-/// (see [`expiry_key`]; older stores: `e ‖ valid_until ‖ key` → empty).
+/// (see [`expiry_key`]).
 pub const STATE_EXPIRY: u8 = b'e';
 /// State: `x ‖ height` → `ExecSummary`.
 pub const STATE_SUMMARY: u8 = b'x';
@@ -40,11 +38,6 @@ pub const STATE_VALSET: u8 = b'v';
 /// that change and its proof in the state after the block that carried it.
 pub const STATE_VALPROOF: u8 = b'V';
 
-/// Index: `r ‖ record id` → [`RecordLoc`], in stores written before
-/// session 7 (moved to `Column::RecordIds` on open; see `crate::ids`).
-pub const IDX_RECORD: u8 = b'r';
-/// Index: `l ‖ log index` → block index (u32) ‖ canonical `LogEntry`.
-pub const IDX_LOG: u8 = b'l';
 /// Index: `s ‖ len ‖ subject ‖ log index` → empty.
 pub const IDX_SUBJECT: u8 = b's';
 /// Index: `i ‖ len ‖ issuer ‖ log index` → empty.
@@ -57,12 +50,43 @@ pub fn height_key(h: u64) -> [u8; 8] {
     h.to_be_bytes()
 }
 
-/// Records column key: height ‖ index in block.
-pub fn record_key(height: u64, index: u32) -> [u8; 12] {
-    let mut k = [0u8; 12];
-    k[..8].copy_from_slice(&height.to_be_bytes());
-    k[8..].copy_from_slice(&index.to_be_bytes());
-    k
+/// Records column key: the record's log index (a block's records are
+/// contiguous, in block order).
+pub fn record_key(log_index: u64) -> [u8; 8] {
+    log_index.to_be_bytes()
+}
+
+/// Appends a records-column value: the record's index in its block
+/// (`u32`), the length of its canonical `LogEntry` (`u32`), the entry,
+/// then the canonical `SignedRecord` (D36).
+pub fn encode_record_value(
+    index: u32,
+    entry: &chancery_types::LogEntry,
+    record: &chancery_types::SignedRecord,
+    v: &mut Vec<u8>,
+) {
+    use chancery_types::Canonical;
+    v.extend_from_slice(&index.to_be_bytes());
+    let at = v.len();
+    v.extend_from_slice(&[0; 4]);
+    entry.to_canonical_into(v);
+    let len = (v.len() - at - 4) as u32;
+    v[at..at + 4].copy_from_slice(&len.to_be_bytes());
+    record.to_canonical_into(v);
+}
+
+/// A records-column value's parts: index in block, log entry, and the
+/// record's canonical bytes (not decoded: most readers need the entry only).
+pub fn decode_record_value(v: &[u8]) -> Result<(u32, chancery_types::LogEntry, &[u8])> {
+    use chancery_types::Canonical;
+    let index = be_u32(v, 0, "record value")?;
+    let len = be_u32(v, 4, "record value")? as usize;
+    let entry = v
+        .get(8..8 + len)
+        .ok_or_else(|| short("record value", v.len()))?;
+    let entry = chancery_types::LogEntry::from_canonical(entry)
+        .map_err(crate::error::decode_err("log entry"))?;
+    Ok((index, entry, &v[8 + len..]))
 }
 
 /// Log node key: level ‖ index.
@@ -97,11 +121,7 @@ pub fn expiry_key(until: Timestamp, height: u64, index: u32) -> Vec<u8> {
 /// Length of an [`expiry_key`].
 pub const EXPIRY_KEY_LEN: usize = 21;
 
-/// Length of an expiry queue key of stores written before session 6:
-/// `e ‖ valid_until ‖ state key`, with an empty value.
-pub const LEGACY_EXPIRY_KEY_LEN: usize = 41;
-
-/// The first expiry queue key with `valid_until ≥ until` (either layout).
+/// The first expiry queue key with `valid_until ≥ until`.
 pub fn expiry_from(until: Timestamp) -> Vec<u8> {
     tagged(STATE_EXPIRY, &until.0.to_be_bytes())
 }
@@ -109,11 +129,6 @@ pub fn expiry_from(until: Timestamp) -> Vec<u8> {
 /// Summary key.
 pub fn summary_key(h: u64) -> Vec<u8> {
     tagged(STATE_SUMMARY, &h.to_be_bytes())
-}
-
-/// Log position index key.
-pub fn log_index_key(i: u64) -> Vec<u8> {
-    tagged(IDX_LOG, &i.to_be_bytes())
 }
 
 /// Prefix of a secondary index: tag ‖ len(value) ‖ value. Values are at
@@ -137,8 +152,7 @@ pub fn secondary_key(tag: u8, value: &[u8], log_index: u64) -> Vec<u8> {
 /// The value of a secondary index entry: one block's log positions with
 /// the same value, keyed by the last of them (`secondary_key(…, last)`).
 /// The others are stored as `u32` offsets back from `last`, in ascending
-/// position order; an empty value is a run of `last` alone (the layout of
-/// one entry per record, which older stores hold).
+/// position order; an empty value is a run of `last` alone.
 pub fn encode_run(positions: &[u64]) -> Vec<u8> {
     let Some((&last, rest)) = positions.split_last() else {
         return Vec::new();
@@ -167,16 +181,6 @@ pub fn decode_run(last: u64, value: &[u8]) -> Result<Vec<u64>> {
     }
     out.push(last);
     Ok(out)
-}
-
-/// Decodes a log-index value: the record's index in its block (`u32`),
-/// then its canonical `LogEntry`.
-pub fn decode_log_value(v: &[u8]) -> Result<(u32, chancery_types::LogEntry)> {
-    use chancery_types::Canonical;
-    let index = be_u32(v, 0, "log entry")?;
-    let entry = chancery_types::LogEntry::from_canonical(&v[4..])
-        .map_err(crate::error::decode_err("log entry"))?;
-    Ok((index, entry))
 }
 
 /// Reads a big-endian `u64` at `at`.
@@ -381,10 +385,36 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// A records-column value splits back into index, entry and the
+        /// record's bytes; cut anywhere before the record, it is an error.
+        #[test]
+        fn record_values_split_back_into_their_parts(
+            index in 0u32..,
+            record in chancery_types::testing::signed_record(),
+            id in chancery_types::testing::record_id(),
+            result in chancery_types::testing::exec_result(),
+            height in 0u64..,
+            ts in chancery_types::testing::timestamp(),
+        ) {
+            use chancery_types::{Canonical, LogEntry};
+            let entry = LogEntry { record: id, height, timestamp: ts, result };
+            let mut v = b"prefix".to_vec();
+            encode_record_value(index, &entry, &record, &mut v);
+            let (i, got, bytes) = decode_record_value(&v[6..]).unwrap();
+            proptest::prop_assert_eq!((i, got), (index, entry.clone()));
+            let canonical = record.to_canonical();
+            proptest::prop_assert_eq!(bytes, canonical.as_slice());
+            for cut in 0..8 + entry.to_canonical().len() {
+                proptest::prop_assert!(decode_record_value(&v[6..6 + cut]).is_err(), "cut at {}", cut);
+            }
+        }
+    }
+
     #[test]
     fn keys_sort_numerically() {
         assert!(height_key(255) < height_key(256));
-        assert!(record_key(1, u32::MAX) < record_key(2, 0));
+        assert!(record_key(255) < record_key(256));
         assert!(secondary_key(IDX_SUBJECT, b"a", 300) < secondary_key(IDX_SUBJECT, b"a", 301));
         // A value is never a prefix-collision with a longer one.
         assert!(

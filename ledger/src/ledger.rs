@@ -131,15 +131,15 @@ impl<K: KvStore> std::fmt::Debug for Ledger<K> {
 pub(crate) struct StoreNodes<'a, K: KvStore>(pub(crate) &'a K);
 
 /// Leaves (level 0) are not stored as nodes: a leaf is the hash of the
-/// log entry stored under its log index, so it is computed from that.
+/// log entry stored with its record, so it is computed from that.
 impl<K: KvStore> NodeSource for StoreNodes<'_, K> {
     fn node(&self, level: u8, index: u64) -> Result<Hash> {
         if level == 0 {
             let v = self
                 .0
-                .get(Column::Index, &keys::log_index_key(index))?
+                .get(Column::Records, &keys::record_key(index))?
                 .ok_or_else(|| missing("log entry", format!("entry {index} is missing")))?;
-            let (_, entry) = keys::decode_log_value(&v)?;
+            let (_, entry, _) = keys::decode_record_value(&v)?;
             return Ok(entry_hash(&entry));
         }
         let v = self
@@ -178,7 +178,7 @@ impl<K: KvStore> Ledger<K> {
                         expected: rules.chain_id,
                     });
                 }
-                check_state_tree_version(&kv)?;
+                check_format(&kv)?;
             }
         }
         let tip = TipRecord::decode(
@@ -314,23 +314,26 @@ pub(crate) fn read_summary<K: KvStore>(kv: &K, height: u64) -> Result<Option<Exe
         .transpose()
 }
 
-/// Refuses a store whose state roots were hashed by another version of
-/// the state tree (D35): its headers could not be checked, nor its tree
-/// rebuilt to the roots they carry.
-fn check_state_tree_version<K: KvStore>(kv: &K) -> Result<()> {
-    match kv.get(Column::Meta, keys::META_STATE_TREE)? {
-        Some(v) if v == keys::STATE_TREE_VERSION => Ok(()),
-        found => Err(LedgerError::UnsupportedFormat {
-            detail: format!(
-                "its state tree hash is version {}, this build computes version {}; a chain \
-                 created before the change (D35) must be started again from a new genesis",
-                found.map_or("1".into(), |v| String::from_utf8_lossy(&v)
-                    .trim_start_matches('v')
-                    .to_string()),
-                String::from_utf8_lossy(keys::STATE_TREE_VERSION).trim_start_matches('v'),
-            ),
-        }),
+/// Refuses a store of another format: one whose state roots were hashed
+/// another way (D35) could not have its headers checked nor its tree
+/// rebuilt to the roots they carry, and its records are laid out
+/// differently (D36).
+fn check_format<K: KvStore>(kv: &K) -> Result<()> {
+    let found = match kv.get(Column::Meta, keys::META_FORMAT)? {
+        None => 1,
+        Some(v) => keys::be_u32(&v, 0, "store format")?,
+    };
+    if found == keys::STORE_FORMAT {
+        return Ok(());
     }
+    Err(LedgerError::UnsupportedFormat {
+        detail: format!(
+            "the store is format {found}, this build reads format {}; a chain created by \
+             a build before session 13 (state-tree hashes D35, records layout D36) must be \
+             started again from a new genesis",
+            keys::STORE_FORMAT
+        ),
+    })
 }
 
 /// Writes the chain id, genesis, agencies, policy, the genesis summary and tip.
@@ -339,8 +342,8 @@ fn init<K: KvStore>(kv: &K, genesis: &Genesis, rules: &Rules) -> Result<()> {
     b.put(Column::Meta, keys::META_CHAIN_ID, rules.chain_id.0.0);
     b.put(
         Column::Meta,
-        keys::META_STATE_TREE,
-        keys::STATE_TREE_VERSION,
+        keys::META_FORMAT,
+        keys::STORE_FORMAT.to_be_bytes(),
     );
     b.put(Column::Meta, keys::META_GENESIS, genesis.to_canonical());
     for a in genesis.agencies.iter() {
@@ -377,47 +380,30 @@ fn init<K: KvStore>(kv: &K, genesis: &Genesis, rules: &Rules) -> Result<()> {
     kv.write(b)
 }
 
-/// Rebuilds the state tree from the stored statuses: the `statuses`
-/// column, over the `s` keys of the state column that stores written
-/// before session 6 hold (never rewritten there, so the column wins).
+/// Rebuilds the state tree from the stored statuses (the `statuses` column).
 fn load_state<K: KvStore>(
     kv: &K,
     height: u64,
     keep: usize,
 ) -> Result<(StateTrees, LatestStatuses)> {
     let mut entries = Vec::new();
-    scan_statuses(
-        kv,
-        Column::State,
-        vec![keys::STATE_STATUS],
-        Some(vec![keys::STATE_STATUS + 1]),
-        1,
-        &mut entries,
-    )?;
-    scan_statuses(kv, Column::Statuses, Vec::new(), None, 0, &mut entries)?;
+    scan_statuses(kv, &mut entries)?;
     let latest = entries.iter().cloned().collect();
     Ok((StateTrees::from_entries(height, keep, entries)?, latest))
 }
 
-/// Appends every status in `col` from `from` (to `to`), whose keys hold
-/// the state key at offset `at`.
-fn scan_statuses<K: KvStore>(
-    kv: &K,
-    col: Column,
-    mut from: Vec<u8>,
-    to: Option<Vec<u8>>,
-    at: usize,
-    entries: &mut Vec<Entry>,
-) -> Result<()> {
+/// Appends every stored status to `entries`, a bounded chunk at a time.
+fn scan_statuses<K: KvStore>(kv: &K, entries: &mut Vec<Entry>) -> Result<()> {
+    let mut from = Vec::new();
     loop {
-        let rows = kv.scan(col, &from, to.as_deref(), 65_536)?;
+        let rows = kv.scan(Column::Statuses, &from, None, 65_536)?;
         let Some((last, _)) = rows.last() else {
             return Ok(());
         };
         from = last.clone();
         from.push(0);
         for (k, v) in rows {
-            let key = keys::hash_at(&k, at, "status key")?;
+            let key = keys::hash_at(&k, 0, "status key")?;
             chancery_types::state_proof::Status::from_canonical(&v)
                 .map_err(decode_err("status"))?;
             entries.push((key, Arc::<[u8]>::from(v)));

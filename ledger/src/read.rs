@@ -103,8 +103,8 @@ impl<K: KvStore> Ledger<K> {
             return Ok(None);
         };
         let meta = self.block_meta(height)?;
-        let from = keys::record_key(height, 0);
-        let to = keys::record_key(height + 1, 0);
+        let from = keys::record_key(meta.first_log_index);
+        let to = keys::record_key(meta.first_log_index + u64::from(meta.record_count));
         let rows = self
             .kv
             .scan(Column::Records, &from, Some(&to), usize::MAX)?;
@@ -120,7 +120,10 @@ impl<K: KvStore> Ledger<K> {
         }
         let records = rows
             .iter()
-            .map(|(_, v)| SignedRecord::from_canonical(v).map_err(decode_err("record")))
+            .map(|(_, v)| {
+                let (_, _, record) = keys::decode_record_value(v)?;
+                SignedRecord::from_canonical(record).map_err(decode_err("record"))
+            })
             .collect::<Result<Vec<_>>>()?;
         let results = self.results(height)?;
         let block = Block {
@@ -173,14 +176,11 @@ impl<K: KvStore> Ledger<K> {
 
     /// The record at log position `log_index`.
     pub fn record_at_log_index(&self, log_index: u64) -> Result<Option<RecordView>> {
-        let Some((index, entry)) = self.log_entry_with_index(log_index)? else {
+        let Some(v) = self.kv.get(Column::Records, &keys::record_key(log_index))? else {
             return Ok(None);
         };
-        let v = self
-            .kv
-            .get(Column::Records, &keys::record_key(entry.height, index))?
-            .ok_or_else(|| missing("record", format!("log index {log_index}")))?;
-        let record = SignedRecord::from_canonical(&v).map_err(decode_err("record"))?;
+        let (index, entry, record) = keys::decode_record_value(&v)?;
+        let record = SignedRecord::from_canonical(record).map_err(decode_err("record"))?;
         Ok(Some(RecordView {
             id: entry.record,
             record,
@@ -194,17 +194,10 @@ impl<K: KvStore> Ledger<K> {
 
     /// The log entry at `log_index`.
     pub fn log_entry(&self, log_index: u64) -> Result<Option<LogEntry>> {
-        Ok(self.log_entry_with_index(log_index)?.map(|(_, e)| e))
-    }
-
-    fn log_entry_with_index(&self, log_index: u64) -> Result<Option<(u32, LogEntry)>> {
-        let Some(v) = self
-            .kv
-            .get(Column::Index, &keys::log_index_key(log_index))?
-        else {
+        let Some(v) = self.kv.get(Column::Records, &keys::record_key(log_index))? else {
             return Ok(None);
         };
-        keys::decode_log_value(&v).map(Some)
+        keys::decode_record_value(&v).map(|(_, entry, _)| Some(entry))
     }
 
     fn check_size(&self, size: u64) -> Result<()> {

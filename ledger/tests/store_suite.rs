@@ -243,24 +243,25 @@ fn refuses_other_chain<B: Backend>() {
     }
 }
 
-/// A store made before the state tree's hash changed (D35) has no
-/// version marker; it is refused with an error that says so, not opened
-/// to fail on its first root. Stores of this build reopen.
-fn refuses_old_state_tree<B: Backend>() {
+/// A store made before the state tree's hash and the records layout
+/// changed (D35, D36) has no format marker; it is refused with an error
+/// that says so, not opened to fail on its first root. Stores of this
+/// build reopen.
+fn refuses_old_format<B: Backend>() {
     let b = B::fresh();
     let fx = fixture(2);
     drop(Ledger::open(b.open(), &fx.genesis).unwrap());
     drop(Ledger::open(b.open(), &fx.genesis).unwrap());
     let kv = b.open();
     let mut batch = Batch::new();
-    batch.delete(Column::Meta, b"state_tree");
+    batch.delete(Column::Meta, b"format");
     kv.write(batch).unwrap();
     drop(kv);
     match Ledger::open(b.open(), &fx.genesis) {
         Err(e @ LedgerError::UnsupportedFormat { .. }) => {
             let text = e.to_string();
             assert!(
-                text.contains("version 1") && text.contains("version 2"),
+                text.contains("format 1") && text.contains("format 2"),
                 "{text}"
             );
         }
@@ -571,8 +572,8 @@ macro_rules! suite {
                 super::refuses_other_chain::<$backend>();
             }
             #[test]
-            fn refuses_old_state_tree() {
-                super::refuses_old_state_tree::<$backend>();
+            fn refuses_old_format() {
+                super::refuses_old_format::<$backend>();
             }
             #[test]
             fn proofs_against_certified_headers() {

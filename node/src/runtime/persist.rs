@@ -9,10 +9,6 @@
 //! under a key of its own, written once while it stays prepared and deleted
 //! when it leaves the state. Both in one synced batch, as before, so a
 //! crash leaves the previous state or the new one, each complete.
-//!
-//! Stores written before this keep the whole state under
-//! [`LEGACY_STATE_KEY`]; it is read when the new key is absent and deleted
-//! by the first save.
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -30,14 +26,11 @@ use super::RuntimeError;
 
 /// The state without its prepared blocks.
 pub(super) const STATE_KEY: &[u8] = b"replica/state/v2";
-/// The whole state in one value, as stores before the split keep it.
-pub(super) const LEGACY_STATE_KEY: &[u8] = b"replica/state";
 /// Prefix of a prepared block's key; the block's header hash follows.
 const BLOCK_PREFIX: &[u8] = b"replica/prepared/";
 
-/// The fields of [`PersistentState`] that both stored layouts open with,
-/// in its order (a nested struct encodes as its fields, so the layouts
-/// are byte for byte what they would be written out flat).
+/// The fields of [`PersistentState`] stored under [`STATE_KEY`] besides
+/// the prepared certificates and vote bounds.
 #[derive(Debug, Encode, Decode)]
 #[bincode(decode_context = "DecodeCtx")]
 struct Head {
@@ -90,16 +83,6 @@ struct StoredState {
 }
 impl Canonical for StoredState {}
 
-/// [`PersistentState`] as stores before the split hold it: whole, and
-/// without vote bounds (those replicas persisted every vote).
-#[derive(Debug, Encode, Decode)]
-#[bincode(decode_context = "DecodeCtx")]
-struct LegacyState {
-    head: Head,
-    prepared: List<PreparedProof, MAX_PREPARED>,
-}
-impl Canonical for LegacyState {}
-
 fn block_key(hash: &Hash) -> Vec<u8> {
     [BLOCK_PREFIX, hash.0.as_slice()].concat()
 }
@@ -110,8 +93,6 @@ fn block_key(hash: &Hash) -> Vec<u8> {
 pub(super) struct StateStore {
     /// Prepared blocks the last save left on disk.
     on_disk: HashSet<Hash>,
-    /// The legacy key still holds a state (deleted by the next save).
-    legacy: bool,
 }
 
 impl StateStore {
@@ -119,20 +100,9 @@ impl StateStore {
     pub(super) fn load<K: KvStore>(
         ledger: &Ledger<K>,
     ) -> Result<(Option<PersistentState>, StateStore), RuntimeError> {
-        let legacy = ledger.consensus_get(LEGACY_STATE_KEY)?;
-        let mut store = StateStore {
-            on_disk: HashSet::new(),
-            legacy: legacy.is_some(),
-        };
+        let mut store = StateStore::default();
         let Some(bytes) = ledger.consensus_get(STATE_KEY)? else {
-            let state = legacy
-                .map(|b| {
-                    LegacyState::from_canonical(&b)
-                        .map(|l| l.head.into_state(l.prepared, List::default()))
-                })
-                .transpose()
-                .map_err(RuntimeError::CorruptState)?;
-            return Ok((state, store));
+            return Ok((None, store));
         };
         let stored = StoredState::from_canonical(&bytes).map_err(RuntimeError::CorruptState)?;
         let mut prepared = Vec::with_capacity(stored.prepared.len());
@@ -195,16 +165,12 @@ impl StateStore {
         for hash in self.on_disk.difference(&now) {
             owned.push((block_key(hash), None));
         }
-        if self.legacy {
-            owned.push((LEGACY_STATE_KEY.to_vec(), None));
-        }
         let writes: Vec<(&[u8], Option<&[u8]>)> = owned
             .iter()
             .map(|(k, v)| (k.as_slice(), v.as_deref()))
             .collect();
         ledger.consensus_put(&writes)?;
         self.on_disk = now;
-        self.legacy = false;
         Ok(())
     }
 }
@@ -295,27 +261,6 @@ mod tests {
     fn sample<T: std::fmt::Debug>(s: impl Strategy<Value = T>) -> T {
         let mut runner = proptest::test_runner::TestRunner::deterministic();
         s.new_tree(&mut runner).unwrap().current()
-    }
-
-    #[test]
-    fn a_state_under_the_legacy_key_loads_and_the_first_save_moves_it() {
-        let ledger = Ledger::in_memory(&sample(testing::genesis())).unwrap();
-        let block = sample(testing::block());
-        let mut old = state(3, &[&block]);
-        old.bounds = List::default(); // the legacy layout has none
-        let legacy = LegacyState {
-            head: Head::of(&old),
-            prepared: old.prepared.clone(),
-        };
-        ledger
-            .consensus_put(&[(LEGACY_STATE_KEY, Some(&legacy.to_canonical()))])
-            .unwrap();
-        let (loaded, mut store) = StateStore::load(&ledger).unwrap();
-        assert_eq!(loaded.as_ref(), Some(&old));
-        store.save(&ledger, &old).unwrap();
-        assert_eq!(ledger.consensus_get(LEGACY_STATE_KEY).unwrap(), None);
-        assert!(on_disk(&ledger, &block));
-        assert_eq!(StateStore::load(&ledger).unwrap().0, Some(old));
     }
 
     #[test]
