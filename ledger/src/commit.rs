@@ -298,8 +298,11 @@ fn write_records(
             );
         }
     }
-    // Leaves are recomputed from the log entries (see `StoreNodes`).
-    for (level, index, node) in nodes.iter().filter(|(level, ..)| *level > 0) {
+    // The lowest levels are recomputed from the log entries (see `StoreNodes`).
+    for (level, index, node) in nodes
+        .iter()
+        .filter(|(level, ..)| *level >= crate::ledger::LOG_STORED_FROM_LEVEL)
+    {
         batch.put(Column::LogNodes, keys::log_node_key(*level, *index), node.0);
     }
     fresh

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use bincode::{Decode, Encode};
 use chancery_types::bounded::List;
 use chancery_types::encoding::DecodeCtx;
-use chancery_types::log_proof::{empty_root, entry_hash};
+use chancery_types::log_proof::{empty_root, entry_hash, node_hash};
 use chancery_types::state_proof::{StateProof, ValidatorSchedule};
 use chancery_types::{
     Canonical, ChainId, ExecResult, Genesis, Hash, RecordId, Timestamp, ValidatorSet, limits,
@@ -130,10 +130,46 @@ impl<K: KvStore> std::fmt::Debug for Ledger<K> {
 
 pub(crate) struct StoreNodes<'a, K: KvStore>(pub(crate) &'a K);
 
+/// The lowest level of the record log whose nodes are stored (D37).
+pub(crate) const LOG_STORED_FROM_LEVEL: u8 = 4;
+
 /// Leaves (level 0) are not stored as nodes: a leaf is the hash of the
-/// log entry stored with its record, so it is computed from that.
+/// log entry stored with its record, so it is computed from that. Nor are
+/// nodes below [`LOG_STORED_FROM_LEVEL`]: each is computed from the
+/// entries under it, at most 8, read in one range (D37).
 impl<K: KvStore> NodeSource for StoreNodes<'_, K> {
     fn node(&self, level: u8, index: u64) -> Result<Hash> {
+        if level > 0 && level < LOG_STORED_FROM_LEVEL {
+            let width = 1u64 << level;
+            let first = index << level;
+            let rows = self.0.scan(
+                Column::Records,
+                &keys::record_key(first),
+                Some(&keys::record_key(first + width)),
+                width as usize,
+            )?;
+            if rows.len() as u64 != width {
+                return Err(missing(
+                    "log entry",
+                    format!(
+                        "{} of entries {first}..{} present",
+                        rows.len(),
+                        first + width
+                    ),
+                ));
+            }
+            let mut hashes = rows
+                .iter()
+                .map(|(_, v)| keys::decode_record_value(v).map(|(_, e, _)| entry_hash(&e)))
+                .collect::<Result<Vec<Hash>>>()?;
+            while hashes.len() > 1 {
+                hashes = hashes
+                    .chunks_exact(2)
+                    .map(|pair| node_hash(&pair[0], &pair[1]))
+                    .collect();
+            }
+            return Ok(hashes[0]);
+        }
         if level == 0 {
             let v = self
                 .0

@@ -304,7 +304,7 @@ fn corrupt_store_gives_an_error() {
     let dir = tempfile::tempdir().unwrap();
     {
         let l = Ledger::open_rocks(dir.path(), &fx.genesis).unwrap();
-        let (recs, ts) = workload_block(&fx, 1, 8);
+        let (recs, ts) = workload_block(&fx, 1, 16);
         commit(&l, recs, ts);
     }
     let damage = |col: Column, key: &[u8], value: &[u8]| {
@@ -331,7 +331,7 @@ fn corrupt_store_gives_an_error() {
     );
     let e = damage(Column::Meta, b"chain_id", b"x");
     assert!(matches!(e, LedgerError::Corrupt { .. }), "{e:?}");
-    let e = damage(Column::LogNodes, &[3, 0, 0, 0, 0, 0, 0, 0, 0], &[7; 32]);
+    let e = damage(Column::LogNodes, &[4, 0, 0, 0, 0, 0, 0, 0, 0], &[7; 32]);
     assert!(
         matches!(
             e,
