@@ -402,7 +402,7 @@ mod tests {
             let mut v = b"prefix".to_vec();
             encode_record_value(index, &entry, &record, &mut v);
             let (i, got, bytes) = decode_record_value(&v[6..]).unwrap();
-            proptest::prop_assert_eq!((i, got), (index, entry.clone()));
+            proptest::prop_assert_eq!((i, got), (index, entry));
             let canonical = record.to_canonical();
             proptest::prop_assert_eq!(bytes, canonical.as_slice());
             for cut in 0..8 + entry.to_canonical().len() {
