@@ -12,6 +12,7 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -30,9 +31,8 @@ const SMALL_BLOCK: usize = 200;
 fn commit_n<K: KvStore>(l: &Ledger<K>, n: u64, size: usize) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..n {
-        let (block, cert, verified) = fresh_licence_block(l, size);
-        // A validator has the ids from checking the proposal.
-        let ids = block.records.iter().map(|r| r.id()).collect();
+        let (block, cert, ids) = fresh_licence_block(l, size);
+        let verified: HashSet<RecordId> = ids.iter().copied().collect();
         let start = Instant::now();
         l.commit_with_ids(&block, &cert, &verified, ids).unwrap();
         total += start.elapsed();

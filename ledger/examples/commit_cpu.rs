@@ -20,9 +20,11 @@
 #[path = "../tests/common/mod.rs"]
 mod common;
 
+use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use chancery_ledger::Ledger;
+use chancery_types::RecordId;
 use common::{fixture, fresh_licence_block};
 
 fn main() {
@@ -45,9 +47,8 @@ fn main() {
     let ledger = Ledger::open_rocks(dir.path(), &fx.genesis).expect("a new ledger");
     let (mut wall, mut cpu) = (Duration::ZERO, Duration::ZERO);
     for n in 0..warm + blocks {
-        let (block, cert, verified) = fresh_licence_block(&ledger, size);
-        // As a validator commits: ids computed while checking the proposal.
-        let ids = block.records.iter().map(|r| r.id()).collect();
+        let (block, cert, ids) = fresh_licence_block(&ledger, size);
+        let verified: HashSet<RecordId> = ids.iter().copied().collect();
         let (start, cpu_start) = (Instant::now(), thread_cpu());
         ledger
             .commit_with_ids(&block, &cert, &verified, ids)

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use bincode::{Decode, Encode};
 use chancery_types::bounded::List;
 use chancery_types::encoding::DecodeCtx;
-use chancery_types::log_proof::{empty_root, entry_hash, node_hash};
+use chancery_types::log_proof::{empty_root, entry_hash, root_of_leaf_hashes};
 use chancery_types::state_proof::{StateProof, ValidatorSchedule};
 use chancery_types::{
     Canonical, ChainId, ExecResult, Genesis, Hash, RecordId, Timestamp, ValidatorSet, limits,
@@ -133,13 +133,13 @@ pub(crate) struct StoreNodes<'a, K: KvStore>(pub(crate) &'a K);
 /// The lowest level of the record log whose nodes are stored (D37).
 pub(crate) const LOG_STORED_FROM_LEVEL: u8 = 4;
 
-/// Leaves (level 0) are not stored as nodes: a leaf is the hash of the
-/// log entry stored with its record, so it is computed from that. Nor are
-/// nodes below [`LOG_STORED_FROM_LEVEL`]: each is computed from the
-/// entries under it, at most 8, read in one range (D37).
+/// Nodes below [`LOG_STORED_FROM_LEVEL`] are not stored: a leaf (level
+/// 0) is the hash of the log entry stored with its record, and a node of
+/// levels 1–3 is computed from the entries under it, at most 8, read in
+/// one range (D37).
 impl<K: KvStore> NodeSource for StoreNodes<'_, K> {
     fn node(&self, level: u8, index: u64) -> Result<Hash> {
-        if level > 0 && level < LOG_STORED_FROM_LEVEL {
+        if level < LOG_STORED_FROM_LEVEL {
             let width = 1u64 << level;
             let first = index << level;
             let rows = self.0.scan(
@@ -158,25 +158,12 @@ impl<K: KvStore> NodeSource for StoreNodes<'_, K> {
                     ),
                 ));
             }
-            let mut hashes = rows
+            let leaves = rows
                 .iter()
                 .map(|(_, v)| keys::decode_record_value(v).map(|(_, e, _)| entry_hash(&e)))
                 .collect::<Result<Vec<Hash>>>()?;
-            while hashes.len() > 1 {
-                hashes = hashes
-                    .chunks_exact(2)
-                    .map(|pair| node_hash(&pair[0], &pair[1]))
-                    .collect();
-            }
-            return Ok(hashes[0]);
-        }
-        if level == 0 {
-            let v = self
-                .0
-                .get(Column::Records, &keys::record_key(index))?
-                .ok_or_else(|| missing("log entry", format!("entry {index} is missing")))?;
-            let (_, entry, _) = keys::decode_record_value(&v)?;
-            return Ok(entry_hash(&entry));
+            // A perfect subtree: RFC 9162's tree hash over its leaves.
+            return Ok(root_of_leaf_hashes(&leaves));
         }
         let v = self
             .0

@@ -272,17 +272,14 @@ pub fn workload_block(fx: &Fixture, h: u64, n: usize) -> (Vec<SignedRecord>, u64
 }
 
 /// The ledger's next block (at `T0` + one second per height) of `n` fresh
-/// driving licences, unsigned, its certificate, and the records' ids: the
-/// "verified at admission" set a node's mempool would hand to the commit.
-/// For benchmarks.
+/// driving licences, unsigned, its certificate, and the records' ids in
+/// block order: what a validator has after checking the proposal, and
+/// (as a set) the "verified at admission" ids its mempool hands to the
+/// commit. For benchmarks.
 pub fn fresh_licence_block<K: KvStore>(
     ledger: &Ledger<K>,
     n: usize,
-) -> (
-    Block,
-    CommitCertificate,
-    std::collections::HashSet<chancery_types::RecordId>,
-) {
+) -> (Block, CommitCertificate, Vec<chancery_types::RecordId>) {
     let h = ledger.tip().height + 1;
     let ts = T0 + h * 1000;
     let key_id = key(1).public().key_id();
