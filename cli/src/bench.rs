@@ -8,8 +8,11 @@
 //!           over the validators); sends never wait for replies (open loop)
 //!  latency: reply time − the batch's scheduled send time (no coordinated
 //!           omission), per record, into an HDR histogram; warm-up discarded
-//!  cpu:     utime + stime of the validator processes over the measured window
+//!  cpu:     utime + stime of the validator processes over the measured window,
+//!           in all and per validator, and the load generator's own (cpu.rs)
 //! ```
+
+mod cpu;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -71,6 +74,12 @@ pub struct Report {
     p99_ms: f64,
     max_ms: f64,
     cpu_us_per_record: Option<f64>,
+    /// Cores each validator kept busy over the window (`None`: stopped):
+    /// whether one of them (the primary, say) is the one that saturates.
+    cpu_cores_by_validator: Vec<Option<f64>>,
+    /// Cores the load generator itself kept busy: on a shared machine,
+    /// what the validators could not use.
+    client_cpu_cores: Option<f64>,
     /// Blocks committed per second over the window (heights of the first
     /// live validator): with `records_per_block`, how the load was cut.
     blocks_per_s: Option<f64>,
@@ -194,6 +203,14 @@ pub async fn bench(args: &BenchArgs, as_json: bool) -> Result<()> {
                 or_dash(r.blocks_per_s),
                 or_dash(r.records_per_block),
             );
+            let cores = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}"));
+            let each: Vec<String> = r.cpu_cores_by_validator.iter().map(|v| cores(*v)).collect();
+            println!(
+                "{:>9} cores busy: validators {} (in validator order), load generator {}",
+                "",
+                each.join(" "),
+                cores(r.client_cpu_cores)
+            );
         }
         let knee = reports
             .first()
@@ -248,23 +265,6 @@ fn corpus(cluster: &Cluster, n: usize, tag: u64) -> Result<Vec<SignedRecord>> {
         .collect()
 }
 
-/// CPU seconds (user + system) used so far by the validators.
-fn cpu_seconds(cluster: &Cluster) -> Option<f64> {
-    let tick = 100.0; // USER_HZ on Linux
-    let mut total = 0.0;
-    for i in 0..cluster.len() {
-        let Some(pid) = cluster.running_pid(i) else {
-            continue;
-        };
-        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let after = stat.rsplit(')').next()?;
-        let f: Vec<&str> = after.split_whitespace().collect();
-        let (u, s): (f64, f64) = (f.get(11)?.parse().ok()?, f.get(12)?.parse().ok()?);
-        total += (u + s) / tick;
-    }
-    Some(total)
-}
-
 struct Tally {
     hist: Histogram<u64>,
     committed_in_window: u64,
@@ -307,7 +307,7 @@ async fn run_once(cluster: &Cluster, args: &BenchArgs, rate: u64) -> Result<Repo
         tokio::time::sleep_until(due.into()).await;
         if !measuring && Instant::now() >= measure_from {
             measuring = true;
-            cpu_start = cpu_seconds(cluster);
+            cpu_start = Some(cpu::Snapshot::take(cluster));
             height_start = height(&clients[0]).await;
         }
         let mut client: Client = clients[k % clients.len()].clone();
@@ -344,7 +344,7 @@ async fn run_once(cluster: &Cluster, args: &BenchArgs, rate: u64) -> Result<Repo
     }
     let cpu_end_at = measure_to;
     tokio::time::sleep_until(cpu_end_at.into()).await;
-    let cpu_end = cpu_seconds(cluster);
+    let cpu_end = cpu::Snapshot::take(cluster);
     let height_end = height(&clients[0]).await;
     for t in tasks {
         let _ = tokio::time::timeout(Duration::from_secs(60), t).await;
@@ -352,6 +352,7 @@ async fn run_once(cluster: &Cluster, args: &BenchArgs, rate: u64) -> Result<Repo
     let t = tally.lock().await;
     let secs = args.duration.as_secs_f64();
     let ms = |q: f64| t.hist.value_at_quantile(q) as f64 / 1000.0;
+    let cpu = cpu_start.map(|start| cpu::Usage::between(&start, &cpu_end, secs));
     Ok(Report {
         offered_per_s: rate,
         committed_per_s: t.committed_in_window as f64 / secs,
@@ -359,12 +360,16 @@ async fn run_once(cluster: &Cluster, args: &BenchArgs, rate: u64) -> Result<Repo
         p90_ms: ms(0.9),
         p99_ms: ms(0.99),
         max_ms: t.hist.max() as f64 / 1000.0,
-        cpu_us_per_record: match (cpu_start, cpu_end) {
-            (Some(a), Some(b)) if t.committed_in_window > 0 => {
-                Some((b - a) * 1e6 / t.committed_in_window as f64)
-            }
-            _ => None,
-        },
+        cpu_us_per_record: cpu
+            .as_ref()
+            .and_then(|c| c.validators_seconds)
+            .filter(|_| t.committed_in_window > 0)
+            .map(|s| s * 1e6 / t.committed_in_window as f64),
+        cpu_cores_by_validator: cpu
+            .as_ref()
+            .map(|c| c.cores_by_validator.clone())
+            .unwrap_or_default(),
+        client_cpu_cores: cpu.as_ref().and_then(|c| c.client_cores),
         blocks_per_s: match (height_start, height_end) {
             (Some(a), Some(b)) => Some(b.saturating_sub(a) as f64 / secs),
             _ => None,

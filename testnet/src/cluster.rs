@@ -244,7 +244,6 @@ pub fn stop_pid_file(pid_file: &Path, grace: Duration) -> Result<bool> {
     Ok(true)
 }
 
-/// Whether `pid` is a live `chancery-node` (guards against pid reuse).
 /// The last non-empty line of a log file.
 fn last_line(path: &Path) -> Option<String> {
     let text = fs::read_to_string(path).ok()?;
@@ -254,6 +253,7 @@ fn last_line(path: &Path) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Whether `pid` is a live `chancery-node` (guards against pid reuse).
 fn is_node_process(pid: u32) -> bool {
     let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
         return false;

@@ -345,6 +345,19 @@ async fn bench_measures_a_short_run_on_its_own_network() -> Result<()> {
     assert!(f("committed_per_s") * 4.0 - f("committed") < 1.0, "{out}");
     assert!(f("p50_ms") > 0.0 && f("p50_ms") <= f("p99_ms"), "{out}");
     assert!(f("cpu_us_per_record") > 0.0, "{out}");
+    // Each validator's share adds up to the total; the load generator's own is apart.
+    let cores: Vec<f64> = run["cpu_cores_by_validator"]
+        .as_array()
+        .map(|a| a.iter().map(|c| c.as_f64().unwrap_or(-1.0)).collect())
+        .unwrap_or_default();
+    assert_eq!(cores.len(), 4, "{out}");
+    assert!(cores.iter().all(|c| *c > 0.0), "{out}");
+    let total_seconds = f("cpu_us_per_record") * f("committed") / 1e6;
+    assert!(
+        (cores.iter().sum::<f64>() * 4.0 - total_seconds).abs() < 0.01 * total_seconds + 0.05,
+        "{out}"
+    );
+    assert!(f("client_cpu_cores") > 0.0, "{out}");
     // Blocks and their size agree with the records committed.
     let blocks = f("blocks_per_s") * 4.0;
     assert!(blocks >= 1.0, "{out}");
