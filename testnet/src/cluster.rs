@@ -89,12 +89,16 @@ impl Cluster {
     /// The pid of validator `i` if a process started by a previous `up`
     /// is still running.
     pub fn running_pid(&self, i: usize) -> Option<u32> {
-        let pid: u32 = fs::read_to_string(self.pid_file(i))
+        self.pid(i).filter(|&pid| is_node_process(pid))
+    }
+
+    /// The process id in validator `i`'s pid file, running or not.
+    fn pid(&self, i: usize) -> Option<u32> {
+        fs::read_to_string(self.pid_file(i))
             .ok()?
             .trim()
             .parse()
-            .ok()?;
-        is_node_process(pid).then_some(pid)
+            .ok()
     }
 
     /// Starts validator `i` in its own process group, logging to its
@@ -193,9 +197,14 @@ impl Cluster {
                 // cannot open) says why in its log: say it now, not after
                 // the timeout.
                 Err(_) if self.pid_file(i).exists() && self.running_pid(i).is_none() => {
+                    let how = self
+                        .pid(i)
+                        .and_then(exit_description)
+                        .unwrap_or_else(|| "is gone".into());
                     bail!(
-                        "validator {i} exited: {} (log: {})",
-                        last_line(&self.log_file(i)).unwrap_or_else(|| "no log".into()),
+                        "validator {i} {how}: {} (log: {})",
+                        last_line(&self.log_file(i))
+                            .unwrap_or_else(|| "it wrote nothing to its log".into()),
                         self.log_file(i).display()
                     );
                 }
@@ -253,6 +262,28 @@ fn last_line(path: &Path) -> Option<String> {
         .map(str::to_string)
 }
 
+/// How process `pid` ended, while it is a zombie (exited, not yet reaped
+/// by this process): "exited with status 2", "killed by signal 9".
+fn exit_description(pid: u32) -> Option<String> {
+    describe_exit(&fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
+}
+
+/// Reads a `/proc/<pid>/stat` line: the state (field 3) must be `Z`, and
+/// the exit code (field 52, Linux 3.5 and later) is in `waitpid` form.
+/// Fields are counted after the command name's last `)`, since the name
+/// may hold spaces.
+fn describe_exit(stat: &str) -> Option<String> {
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    if fields.first() != Some(&"Z") {
+        return None;
+    }
+    let code: i32 = fields.get(49)?.parse().ok()?;
+    Some(match code & 0x7f {
+        0 => format!("exited with status {}", (code >> 8) & 0xff),
+        signal => format!("was killed by signal {signal}"),
+    })
+}
+
 /// Whether `pid` is a live `chancery-node` (guards against pid reuse).
 fn is_node_process(pid: u32) -> bool {
     let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
@@ -276,4 +307,34 @@ fn signal(pid: u32, sig: &str) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe_exit;
+
+    /// A stat line with the given state and exit code (waitpid form) as
+    /// fields 3 and 52, and a command name with a space and a `)`.
+    fn stat(state: &str, code: i32) -> String {
+        let middle = vec!["0"; 48].join(" ");
+        format!("4242 (chancery node) x) {state} {middle} {code}")
+    }
+
+    #[test]
+    fn a_zombie_says_how_it_ended() {
+        assert_eq!(
+            describe_exit(&stat("Z", 2 << 8)).as_deref(),
+            Some("exited with status 2")
+        );
+        assert_eq!(
+            describe_exit(&stat("Z", 9)).as_deref(),
+            Some("was killed by signal 9")
+        );
+        assert_eq!(describe_exit(&stat("S", 0)), None, "still running");
+        assert_eq!(
+            describe_exit("4242 (short) Z 1"),
+            None,
+            "no exit code field"
+        );
+    }
 }

@@ -104,6 +104,25 @@ async fn a_node_killed_while_records_arrive_restarts_and_catches_up() -> Result<
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_validator_that_cannot_start_is_reported_at_once_with_its_reason() -> Result<()> {
+    let _serial = serial().await;
+    let mut net = TestNet::start(4, &[], &[]).await?;
+    let config = net.cluster.net.node_config(0);
+    let text = std::fs::read_to_string(&config)?;
+    std::fs::write(&config, format!("{text}\n[bogus]\nmax_recs = 5\n"))?;
+    net.cluster.start(0)?;
+    let started = std::time::Instant::now();
+    let err = match net.cluster.wait_ready(0, LONG).await {
+        Ok(_) => anyhow::bail!("a node with an unknown config key started"),
+        Err(e) => format!("{e:#}"),
+    };
+    assert!(err.contains("exited with status 2"), "{err}");
+    assert!(err.contains("bogus"), "the node's own reason: {err}");
+    assert!(started.elapsed() < Duration::from_secs(60), "{err}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_started_after_500_blocks_catches_up() -> Result<()> {
     let _serial = serial().await;
     // Empty blocks every 20 ms, so 500 blocks come quickly.
