@@ -195,8 +195,9 @@ impl Cluster {
                 Ok(c) => return Ok(c),
                 // A node that refused to start (a bad config, a store it
                 // cannot open) says why in its log: say it now, not after
-                // the timeout.
-                Err(_) if self.pid_file(i).exists() && self.running_pid(i).is_none() => {
+                // the timeout. (Not `running_pid`: right after the spawn
+                // the new process may not show its command line yet.)
+                Err(_) if self.pid(i).is_some_and(has_exited) => {
                     let how = self
                         .pid(i)
                         .and_then(exit_description)
@@ -262,6 +263,21 @@ fn last_line(path: &Path) -> Option<String> {
         .map(str::to_string)
 }
 
+/// Whether process `pid` has ended: it is gone, or a zombie (exited,
+/// not yet reaped). A process still starting counts as running.
+fn has_exited(pid: u32) -> bool {
+    match fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => stat_state(&stat) == Some('Z'),
+        Err(_) => true,
+    }
+}
+
+/// The state letter (field 3) of a `/proc/<pid>/stat` line, counted after
+/// the command name's last `)` since the name may hold spaces.
+fn stat_state(stat: &str) -> Option<char> {
+    stat.rsplit_once(')')?.1.trim_start().chars().next()
+}
+
 /// How process `pid` ended, while it is a zombie (exited, not yet reaped
 /// by this process): "exited with status 2", "killed by signal 9".
 fn exit_description(pid: u32) -> Option<String> {
@@ -273,10 +289,10 @@ fn exit_description(pid: u32) -> Option<String> {
 /// Fields are counted after the command name's last `)`, since the name
 /// may hold spaces.
 fn describe_exit(stat: &str) -> Option<String> {
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    if fields.first() != Some(&"Z") {
+    if stat_state(stat) != Some('Z') {
         return None;
     }
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
     let code: i32 = fields.get(49)?.parse().ok()?;
     Some(match code & 0x7f {
         0 => format!("exited with status {}", (code >> 8) & 0xff),
@@ -293,11 +309,7 @@ fn is_node_process(pid: u32) -> bool {
         return false;
     };
     // A zombie (exited, not yet reaped) counts as stopped.
-    let state = stat
-        .rsplit(')')
-        .next()
-        .and_then(|s| s.trim().chars().next());
-    state != Some('Z') && String::from_utf8_lossy(&cmdline).contains("chancery-node")
+    stat_state(&stat) != Some('Z') && String::from_utf8_lossy(&cmdline).contains("chancery-node")
 }
 
 fn signal(pid: u32, sig: &str) {
@@ -336,5 +348,14 @@ mod tests {
             None,
             "no exit code field"
         );
+    }
+
+    #[test]
+    fn a_process_still_starting_has_not_exited() {
+        // This test's own process is running: its state is not Z.
+        assert!(!super::has_exited(std::process::id()));
+        assert!(super::has_exited(u32::MAX), "no such process");
+        assert_eq!(super::stat_state(&stat("Z", 0)), Some('Z'));
+        assert_eq!(super::stat_state("4242 (a) b) R 1"), Some('R'));
     }
 }
