@@ -23,6 +23,7 @@ use anyhow::{Context, Result, bail};
 use chancery_client::Client;
 
 use crate::genesis::Network;
+use crate::proc_stat::ProcStat;
 
 /// Finds the `chancery-node` binary: `$CHANCERY_NODE_BIN`, else next to the
 /// running executable (or one directory up, for test binaries in `deps/`).
@@ -266,38 +267,13 @@ fn last_line(path: &Path) -> Option<String> {
 /// Whether process `pid` has ended: it is gone, or a zombie (exited,
 /// not yet reaped). A process still starting counts as running.
 fn has_exited(pid: u32) -> bool {
-    match fs::read_to_string(format!("/proc/{pid}/stat")) {
-        Ok(stat) => stat_state(&stat) == Some('Z'),
-        Err(_) => true,
-    }
-}
-
-/// The state letter (field 3) of a `/proc/<pid>/stat` line, counted after
-/// the command name's last `)` since the name may hold spaces.
-fn stat_state(stat: &str) -> Option<char> {
-    stat.rsplit_once(')')?.1.trim_start().chars().next()
+    ProcStat::of(&pid.to_string()).is_none_or(|s| s.is_zombie())
 }
 
 /// How process `pid` ended, while it is a zombie (exited, not yet reaped
-/// by this process): "exited with status 2", "killed by signal 9".
+/// by this process).
 fn exit_description(pid: u32) -> Option<String> {
-    describe_exit(&fs::read_to_string(format!("/proc/{pid}/stat")).ok()?)
-}
-
-/// Reads a `/proc/<pid>/stat` line: the state (field 3) must be `Z`, and
-/// the exit code (field 52, Linux 3.5 and later) is in `waitpid` form.
-/// Fields are counted after the command name's last `)`, since the name
-/// may hold spaces.
-fn describe_exit(stat: &str) -> Option<String> {
-    if stat_state(stat) != Some('Z') {
-        return None;
-    }
-    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
-    let code: i32 = fields.get(49)?.parse().ok()?;
-    Some(match code & 0x7f {
-        0 => format!("exited with status {}", (code >> 8) & 0xff),
-        signal => format!("was killed by signal {signal}"),
-    })
+    ProcStat::of(&pid.to_string())?.exit_description()
 }
 
 /// Whether `pid` is a live `chancery-node` (guards against pid reuse).
@@ -305,11 +281,11 @@ fn is_node_process(pid: u32) -> bool {
     let Ok(cmdline) = fs::read(format!("/proc/{pid}/cmdline")) else {
         return false;
     };
-    let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+    let Some(stat) = ProcStat::of(&pid.to_string()) else {
         return false;
     };
     // A zombie (exited, not yet reaped) counts as stopped.
-    stat_state(&stat) != Some('Z') && String::from_utf8_lossy(&cmdline).contains("chancery-node")
+    !stat.is_zombie() && String::from_utf8_lossy(&cmdline).contains("chancery-node")
 }
 
 fn signal(pid: u32, sig: &str) {
@@ -319,43 +295,4 @@ fn signal(pid: u32, sig: &str) {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status();
-}
-
-#[cfg(test)]
-mod tests {
-    use super::describe_exit;
-
-    /// A stat line with the given state and exit code (waitpid form) as
-    /// fields 3 and 52, and a command name with a space and a `)`.
-    fn stat(state: &str, code: i32) -> String {
-        let middle = vec!["0"; 48].join(" ");
-        format!("4242 (chancery node) x) {state} {middle} {code}")
-    }
-
-    #[test]
-    fn a_zombie_says_how_it_ended() {
-        assert_eq!(
-            describe_exit(&stat("Z", 2 << 8)).as_deref(),
-            Some("exited with status 2")
-        );
-        assert_eq!(
-            describe_exit(&stat("Z", 9)).as_deref(),
-            Some("was killed by signal 9")
-        );
-        assert_eq!(describe_exit(&stat("S", 0)), None, "still running");
-        assert_eq!(
-            describe_exit("4242 (short) Z 1"),
-            None,
-            "no exit code field"
-        );
-    }
-
-    #[test]
-    fn a_process_still_starting_has_not_exited() {
-        // This test's own process is running: its state is not Z.
-        assert!(!super::has_exited(std::process::id()));
-        assert!(super::has_exited(u32::MAX), "no such process");
-        assert_eq!(super::stat_state(&stat("Z", 0)), Some('Z'));
-        assert_eq!(super::stat_state("4242 (a) b) R 1"), Some('R'));
-    }
 }

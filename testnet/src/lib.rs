@@ -15,6 +15,7 @@
 //! - [`cluster`]: validator processes, pid files, readiness, gRPC clients.
 //! - [`demo`]: the demo workload the README's first command shows committing.
 //! - [`options`]: setting `node.toml` options by dotted key.
+//! - [`proc_stat`]: a process's state, CPU time and exit code from `/proc`.
 #![cfg_attr(
     not(test),
     deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
@@ -24,3 +25,4 @@ pub mod cluster;
 pub mod demo;
 pub mod genesis;
 pub mod options;
+pub mod proc_stat;

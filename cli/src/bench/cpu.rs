@@ -1,27 +1,13 @@
 //! CPU time of the validators and of the load generator itself, read from
-//! `/proc/<pid>/stat` at the ends of the measured window.
+//! `/proc/<pid>/stat` (`chancery_testnet::proc_stat`) at the ends of the
+//! measured window.
 
 use chancery_testnet::cluster::Cluster;
-
-/// The unit of `/proc/<pid>/stat`'s times (USER_HZ, 100 on Linux).
-const TICKS_PER_SECOND: f64 = 100.0;
+use chancery_testnet::proc_stat::ProcStat;
 
 /// CPU seconds (user + system) a process has used; `pid` may be `self`.
 fn process_seconds(pid: &str) -> Option<f64> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    stat_seconds(&stat)
-}
-
-/// `utime + stime` of a `/proc/<pid>/stat` line, in seconds. The command
-/// name (field 2) is in parentheses and may hold spaces or parentheses, so
-/// fields are counted after its last `)`: `utime` and `stime` are the
-/// 12th and 13th after it.
-fn stat_seconds(stat: &str) -> Option<f64> {
-    let after = stat.rsplit_once(')')?.1;
-    let mut fields = after.split_whitespace().skip(11);
-    let utime: f64 = fields.next()?.parse().ok()?;
-    let stime: f64 = fields.next()?.parse().ok()?;
-    Some((utime + stime) / TICKS_PER_SECOND)
+    Some(ProcStat::of(pid)?.cpu_seconds)
 }
 
 /// CPU seconds used so far by each validator (`None` when it is not
@@ -77,16 +63,6 @@ impl Usage {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn stat_times_are_read_after_the_command_name() {
-        // pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt
-        // majflt cmajflt utime stime ...; a name with spaces and a ')'.
-        let line = "4242 (chancery node) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0";
-        assert_eq!(stat_seconds(line), Some(3.25));
-        assert_eq!(stat_seconds("4242 (short) S 1 2"), None);
-        assert_eq!(stat_seconds("no parenthesis"), None);
-    }
 
     #[test]
     fn usage_leaves_out_validators_not_running_at_both_ends() {
