@@ -93,6 +93,20 @@ impl Cluster {
         self.pid(i).filter(|&pid| is_node_process(pid))
     }
 
+    /// How validator `i`'s process ended, if it has: it is gone, or a
+    /// zombie (exited, not yet reaped). `None` while it runs or starts,
+    /// and when it was never started.
+    fn ended(&self, i: usize) -> Option<String> {
+        let pid = self.pid(i)?;
+        match ProcStat::of(&pid.to_string()) {
+            None => Some("is gone".into()),
+            Some(stat) if stat.is_zombie() => {
+                Some(stat.exit_description().unwrap_or_else(|| "exited".into()))
+            }
+            Some(_) => None,
+        }
+    }
+
     /// The process id in validator `i`'s pid file, running or not.
     fn pid(&self, i: usize) -> Option<u32> {
         fs::read_to_string(self.pid_file(i))
@@ -198,11 +212,7 @@ impl Cluster {
                 // cannot open) says why in its log: say it now, not after
                 // the timeout. (Not `running_pid`: right after the spawn
                 // the new process may not show its command line yet.)
-                Err(_) if self.pid(i).is_some_and(has_exited) => {
-                    let how = self
-                        .pid(i)
-                        .and_then(exit_description)
-                        .unwrap_or_else(|| "is gone".into());
+                Err(_) if let Some(how) = self.ended(i) => {
                     bail!(
                         "validator {i} {how}: {} (log: {})",
                         last_line(&self.log_file(i))
@@ -262,18 +272,6 @@ fn last_line(path: &Path) -> Option<String> {
         .rev()
         .find(|l| !l.trim().is_empty())
         .map(str::to_string)
-}
-
-/// Whether process `pid` has ended: it is gone, or a zombie (exited,
-/// not yet reaped). A process still starting counts as running.
-fn has_exited(pid: u32) -> bool {
-    ProcStat::of(&pid.to_string()).is_none_or(|s| s.is_zombie())
-}
-
-/// How process `pid` ended, while it is a zombie (exited, not yet reaped
-/// by this process).
-fn exit_description(pid: u32) -> Option<String> {
-    ProcStat::of(&pid.to_string())?.exit_description()
 }
 
 /// Whether `pid` is a live `chancery-node` (guards against pid reuse).
