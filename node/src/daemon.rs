@@ -196,6 +196,7 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
             max_records: config.block.max_records,
             max_delay: config.block.max_delay,
             eager: config.block.eager,
+            certify_interval: config.block.certify_interval,
             idle_interval: config.block.idle_interval,
         },
     )

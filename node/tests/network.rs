@@ -148,6 +148,7 @@ async fn four_validators_commit_submitted_records_identically() {
                 max_records: 100,
                 max_delay: Duration::from_millis(20),
                 eager: true,
+                certify_interval: Duration::from_millis(20),
                 idle_interval: Duration::from_millis(200),
             },
         )

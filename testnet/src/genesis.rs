@@ -235,6 +235,7 @@ listen = "127.0.0.1:{rpc_port}"
 max_records = 2000
 max_delay = "20ms"
 eager = true
+certify_interval = "100ms"
 idle_interval = "250ms"
 
 [consensus]

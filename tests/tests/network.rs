@@ -129,7 +129,13 @@ async fn a_node_started_after_500_blocks_catches_up() -> Result<()> {
     let mut net = TestNet::start(
         4,
         &[0, 1, 2],
-        &[(r#"idle_interval = "250ms""#, r#"idle_interval = "20ms""#)],
+        &[
+            (
+                r#"certify_interval = "100ms""#,
+                r#"certify_interval = "20ms""#,
+            ),
+            (r#"idle_interval = "250ms""#, r#"idle_interval = "20ms""#),
+        ],
     )
     .await?;
     let records = net.licences(0, "DL-LATE", 50)?;

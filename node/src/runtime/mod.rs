@@ -56,9 +56,28 @@ pub struct BlockLimits {
     pub max_delay: Duration,
     /// Propose waiting records at once when no block of ours is in flight.
     pub eager: bool,
+    /// With nothing to order but recent results to certify, the interval
+    /// between the (empty) proposals that certify them (D39).
+    pub certify_interval: Duration,
     /// With nothing to order or certify, the interval between (empty)
     /// proposals; keeps backups' progress timers quiet.
     pub idle_interval: Duration,
+}
+
+impl BlockLimits {
+    /// How long a primary waits before proposing: `max_delay` when records
+    /// wait, `certify_interval` when only the results of a block with
+    /// records still wait for a header to certify them, else
+    /// `idle_interval`.
+    pub fn proposal_delay(&self, records_waiting: bool, uncertified: bool) -> Duration {
+        if records_waiting {
+            self.max_delay
+        } else if uncertified {
+            self.certify_interval
+        } else {
+            self.idle_interval
+        }
+    }
 }
 
 /// Requests from the API.
@@ -361,14 +380,12 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     }
 
     /// How long the primary waits before proposing at `height`: briefly
-    /// when there is something to order or certify, else `idle_interval`.
+    /// when records wait, `certify_interval` when only recent results wait
+    /// for a header to certify them, else `idle_interval`.
     fn proposal_delay(&self, height: u64) -> Duration {
-        let lag = self.ledger.execution_lag();
-        if !self.mempool.is_empty() || height <= self.last_busy_height + lag {
-            self.limits.max_delay
-        } else {
-            self.limits.idle_interval
-        }
+        let uncertified = height <= self.last_busy_height + self.ledger.execution_lag();
+        self.limits
+            .proposal_delay(!self.mempool.is_empty(), uncertified)
     }
 
     async fn fire_timers(&mut self, queue: &mut VecDeque<Action>) {
@@ -478,5 +495,32 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> BlockLimits {
+        BlockLimits {
+            max_records: 100,
+            max_delay: Duration::from_millis(20),
+            eager: true,
+            certify_interval: Duration::from_millis(100),
+            idle_interval: Duration::from_millis(250),
+        }
+    }
+
+    /// Waiting records go out after `max_delay` whatever else is pending;
+    /// blocks that only certify recent results wait `certify_interval`;
+    /// with nothing at all, `idle_interval`.
+    #[test]
+    fn the_proposal_delay_follows_what_is_waiting() {
+        let l = limits();
+        assert_eq!(l.proposal_delay(true, true), l.max_delay);
+        assert_eq!(l.proposal_delay(true, false), l.max_delay);
+        assert_eq!(l.proposal_delay(false, true), l.certify_interval);
+        assert_eq!(l.proposal_delay(false, false), l.idle_interval);
     }
 }
