@@ -21,7 +21,7 @@
 //!
 //! [`Ledger::with_id_run`]: crate::Ledger::with_id_run
 
-use chancery_types::fast_hash::{FastMap, map_with_capacity};
+use chancery_types::fast_hash::FastMap;
 use chancery_types::{ExecResult, RecordId};
 
 use crate::error::{LedgerError, Result};
@@ -50,10 +50,6 @@ pub(crate) struct RecentIds {
 #[derive(Debug)]
 struct Run {
     entries: Vec<(RecordId, RecordLoc)>,
-    /// The same ids for lookups: the map they gathered in, kept until the
-    /// run is written (one probe instead of a binary search's sixteen
-    /// cache misses, for every new id of every block).
-    index: FastMap<RecordId, RecordLoc>,
     written: usize,
     /// The marker once the whole run is written.
     through: u64,
@@ -113,7 +109,9 @@ impl RecentIds {
         if let Some(loc) = self.map.get(id) {
             return Some(*loc);
         }
-        self.run.as_ref()?.index.get(id).copied()
+        let run = self.run.as_ref()?;
+        let at = run.entries.binary_search_by(|(k, _)| k.cmp(id)).ok()?;
+        Some(run.entries[at].1)
     }
 
     /// Puts this commit's share of the id writes into `batch`: the next
@@ -168,18 +166,13 @@ impl RecentIds {
                 written,
                 through,
             } => {
-                // `fresh` is in the run; the gathered map becomes its index.
-                let room = self.map.capacity();
-                let mut index = std::mem::replace(&mut self.map, map_with_capacity(room));
-                if written < entries.len() {
-                    index.extend(fresh);
-                    self.run = Some(Run {
-                        entries,
-                        index,
-                        written,
-                        through,
-                    });
-                }
+                // `fresh` is in the run.
+                self.map.clear();
+                self.run = (written < entries.len()).then_some(Run {
+                    entries,
+                    written,
+                    through,
+                });
             }
             IdStep::Continue { to } => {
                 self.map.extend(fresh);
