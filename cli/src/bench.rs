@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use chancery_client::Client;
 use chancery_testnet::cluster::{Cluster, node_binary};
 use chancery_testnet::genesis::{self, Ports};
@@ -107,8 +107,41 @@ fn check_config(bin: &std::path::Path, config: &std::path::Path) -> Result<()> {
     Ok(())
 }
 
-/// Runs the benchmark (or a sweep) and prints the table or JSON.
+/// Runs the benchmark (or a sweep) and prints the table or JSON. Ctrl-C
+/// or SIGTERM stops it, and with it the validators it started (they run
+/// in their own process group, out of the terminal's reach): dropping
+/// the measurement drops its [`Cluster`] and its temporary directory.
 pub async fn bench(args: &BenchArgs, as_json: bool) -> Result<()> {
+    tokio::select! {
+        done = measure(args, as_json) => done,
+        signal = interrupted() => bail!("{signal}: benchmark stopped, and the validators it started"),
+    }
+}
+
+/// The first SIGINT or SIGTERM, by name.
+async fn interrupted() -> &'static str {
+    use tokio::signal::unix::{SignalKind, signal};
+    match (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) {
+        (Ok(mut int), Ok(mut term)) => tokio::select! {
+            _ = int.recv() => "interrupted",
+            _ = term.recv() => "terminated",
+        },
+        // No handler: the default action (ending the process) stays.
+        _ => std::future::pending().await,
+    }
+}
+
+/// One line of the table on stdout; a closed stdout is an error, so
+/// that the validators are stopped on the way out.
+fn out(line: std::fmt::Arguments<'_>) -> Result<()> {
+    use std::io::Write;
+    writeln!(std::io::stdout().lock(), "{line}").context("writing the results to stdout")
+}
+
+async fn measure(args: &BenchArgs, as_json: bool) -> Result<()> {
     let temp;
     let (mut cluster, started) = match &args.dir {
         Some(dir) => {
@@ -173,7 +206,7 @@ pub async fn bench(args: &BenchArgs, as_json: bool) -> Result<()> {
         let r = run_once(&cluster, args, rate).await?;
         if !as_json {
             if reports.is_empty() {
-                println!(
+                out(format_args!(
                     "{:>9} {:>11} {:>8} {:>8} {:>8} {:>8} {:>10} {:>9} {:>7} {:>8} {:>9}",
                     "offered/s",
                     "committed/s",
@@ -186,10 +219,10 @@ pub async fn bench(args: &BenchArgs, as_json: bool) -> Result<()> {
                     "failed",
                     "blocks/s",
                     "rec/block"
-                );
+                ))?;
             }
             let or_dash = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0}"));
-            println!(
+            out(format_args!(
                 "{:>9} {:>11.0} {:>8.1} {:>8.1} {:>8.1} {:>8.1} {:>10} {:>9} {:>7} {:>8} {:>9}",
                 r.offered_per_s,
                 r.committed_per_s,
@@ -202,15 +235,15 @@ pub async fn bench(args: &BenchArgs, as_json: bool) -> Result<()> {
                 r.failed,
                 or_dash(r.blocks_per_s),
                 or_dash(r.records_per_block),
-            );
+            ))?;
             let cores = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}"));
             let each: Vec<String> = r.cpu_cores_by_validator.iter().map(|v| cores(*v)).collect();
-            println!(
+            out(format_args!(
                 "{:>9} cores busy: validators {} (in validator order), load generator {}",
                 "",
                 each.join(" "),
                 cores(r.client_cpu_cores)
-            );
+            ))?;
         }
         let knee = reports
             .first()
@@ -223,10 +256,10 @@ pub async fn bench(args: &BenchArgs, as_json: bool) -> Result<()> {
         rate += rate / 2;
     }
     if as_json {
-        println!(
+        out(format_args!(
             "{}",
             json!({ "machine_cores": std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0), "runs": reports })
-        );
+        ))?;
     }
     drop(cluster);
     Ok(())

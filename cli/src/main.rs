@@ -456,6 +456,13 @@ fn peer_id(key: &chancery_types::PublicKey) -> String {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // Output into a closed pipe (`chancery query … | head`) ends the
+    // command, as it does any Unix tool, instead of panicking. Not the
+    // bench: it owns validator processes and a directory, so it sees the
+    // closed pipe as an error and cleans up before it exits.
+    if !matches!(cli.command, Command::Bench(_)) {
+        sigpipe::reset();
+    }
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -64,6 +64,8 @@ fn now() -> Timestamp {
 }
 
 fn main() -> Result<()> {
+    // `chancery-testnet status | head` ends quietly, not with a panic.
+    sigpipe::reset();
     let cli = Cli::parse();
     let net = genesis::generate(&cli.dir, cli.validators, now())?;
     let rt = tokio::runtime::Runtime::new()?;

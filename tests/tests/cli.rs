@@ -301,6 +301,28 @@ fn key_show_gives_the_peer_id_libp2p_derives() -> Result<()> {
     Ok(())
 }
 
+/// `chancery … | head -1`: output into a pipe whose reader has gone ends
+/// the command as it ends any Unix tool (SIGPIPE), not with a panic.
+#[test]
+fn output_into_a_closed_pipe_is_not_a_panic() -> Result<()> {
+    let dir = tempfile::tempdir()?;
+    let key = dir.path().join("issuer.key");
+    let (code, _, err) = run(&["keygen", "--out", key.to_str().unwrap()])?;
+    assert_eq!(code, 0, "{err}");
+    let mut child = std::process::Command::new(chancery_tests::chancery_cli()?)
+        .args(["key-show", key.to_str().unwrap()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()?;
+    // The reader goes before the command has started writing.
+    drop(child.stdout.take());
+    let out = child.wait_with_output()?;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_ne!(out.status.code(), Some(101), "{err}");
+    Ok(())
+}
+
 #[test]
 fn bench_refuses_a_bad_node_option_before_starting_anything() -> Result<()> {
     let (code, _, err) = run(&["bench", "--node-option", "block.max_delay=soon"])?;
