@@ -114,7 +114,9 @@ fn check_config(bin: &std::path::Path, config: &std::path::Path) -> Result<()> {
 pub async fn bench(args: &BenchArgs, as_json: bool) -> Result<()> {
     tokio::select! {
         done = measure(args, as_json) => done,
-        signal = interrupted() => bail!("{signal}: benchmark stopped, and the validators it started"),
+        signal = interrupted() => {
+            bail!("{signal}: the benchmark and the validators it started are stopped")
+        }
     }
 }
 
@@ -141,6 +143,7 @@ fn out(line: std::fmt::Arguments<'_>) -> Result<()> {
     writeln!(std::io::stdout().lock(), "{line}").context("writing the results to stdout")
 }
 
+/// Starts (or finds) the network, runs the load, prints the results.
 async fn measure(args: &BenchArgs, as_json: bool) -> Result<()> {
     let temp;
     let (mut cluster, started) = match &args.dir {

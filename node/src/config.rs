@@ -159,9 +159,9 @@ pub struct BlockConfig {
     /// certify (a block with records among the last `execution_lag`
     /// heights), how often the primary proposes the (empty) blocks whose
     /// headers certify them. A record's proof is ready about
-    /// `execution_lag` of these after it commits; shorter intervals make
-    /// proofs ready sooner for more blocks at light load (D39). Between
-    /// `max_delay` and `idle_interval`.
+    /// `execution_lag` of these after it commits, so a shorter interval
+    /// makes proofs ready sooner, for more blocks at light load (D39).
+    /// Between `max_delay` and `idle_interval`.
     #[serde(with = "humantime_serde")]
     pub certify_interval: Duration,
     /// With nothing to order or certify, how often the primary still
