@@ -21,6 +21,9 @@
 //! certify_interval = "100ms"     # empty blocks that certify recent results
 //! idle_interval = "250ms"        # empty blocks when there is nothing at all
 //!
+//! [runtime]
+//! worker_threads = 1             # leave out for one per CPU core (D40)
+//!
 //! [log]
 //! level = "info"
 //! format = "text"                # or "json"
@@ -59,6 +62,9 @@ pub struct NodeConfig {
     /// Consensus timing.
     #[serde(default)]
     pub consensus: ConsensusConfig,
+    /// The async runtime's threads.
+    #[serde(default)]
+    pub runtime: RuntimeConfig,
     /// Logging.
     #[serde(default)]
     pub log: LogConfig,
@@ -202,6 +208,23 @@ impl Default for ConsensusConfig {
             max_timeout: Duration::from_secs(30),
         }
     }
+}
+
+/// Most worker threads `runtime.worker_threads` may ask for.
+pub const MAX_WORKER_THREADS: usize = 256;
+
+/// The async runtime.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RuntimeConfig {
+    /// Threads running the node's tasks (consensus, networking, the API).
+    /// Left out: one per CPU core, for a validator with the machine to
+    /// itself. Validators sharing a machine do better with the cores
+    /// divided between them: every thread that waits for work is woken
+    /// and put back to sleep for each message, and on a crowded machine
+    /// those switches cost more than the parallelism gives (D40). The
+    /// local network sets it that way.
+    pub worker_threads: Option<usize>,
 }
 
 /// Log output format.
@@ -374,6 +397,16 @@ impl NodeConfig {
                 "must be at least consensus.base_timeout",
             ));
         }
+        if let Some(n) = self.runtime.worker_threads
+            && !(1..=MAX_WORKER_THREADS).contains(&n)
+        {
+            return Err(ConfigError::Invalid {
+                key: "runtime.worker_threads",
+                problem: format!(
+                    "must be between 1 and {MAX_WORKER_THREADS} (leave it out for one per CPU core)"
+                ),
+            });
+        }
         if tracing_subscriber::EnvFilter::try_new(&self.log.level).is_err() {
             return Err(invalid(
                 "log.level",
@@ -453,6 +486,26 @@ network_key = "network.key"
             .unwrap_err()
             .to_string();
         assert!(err.contains("block.certify_interval"), "{err}");
+    }
+
+    #[test]
+    fn worker_threads_default_to_the_cores_and_are_bounded() {
+        assert_eq!(
+            NodeConfig::parse(MINIMAL).unwrap().runtime.worker_threads,
+            None
+        );
+        let c = NodeConfig::parse(&format!("{MINIMAL}\n[runtime]\nworker_threads = 1\n")).unwrap();
+        assert_eq!(c.runtime.worker_threads, Some(1));
+        for bad in ["0", "257"] {
+            let err = NodeConfig::parse(&format!("{MINIMAL}\n[runtime]\nworker_threads = {bad}\n"))
+                .unwrap_err()
+                .to_string();
+            assert!(err.contains("runtime.worker_threads"), "{bad}: {err}");
+        }
+        let err = NodeConfig::parse(&format!("{MINIMAL}\n[runtime]\nworker_threads = -1\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("worker_threads"), "{err}");
     }
 
     #[test]

@@ -49,10 +49,11 @@ fn main() -> ExitCode {
         }
     };
     init_tracing(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = config.runtime.worker_threads {
+        builder.worker_threads(n);
+    }
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             error!(error = %e, "cannot start the tokio runtime");
@@ -71,6 +72,10 @@ fn main() -> ExitCode {
             }
         };
     }
+    info!(
+        worker_threads = runtime.metrics().num_workers(),
+        "node: async runtime started"
+    );
     runtime.block_on(async move {
         let (stop_tx, stop) = watch::channel(false);
         tokio::spawn(async move {

@@ -140,10 +140,11 @@ pub fn generate_on(
         fs::write(&genesis_path, g.to_json() + "\n")?;
         g
     };
+    let workers = workers_per_validator(n);
     for (i, a) in agencies.iter().enumerate() {
         let path = a.dir.join("node.toml");
         if !path.exists() {
-            fs::write(&path, node_toml(ports.p2p[i], ports.rpc[i]))
+            fs::write(&path, node_toml(ports.p2p[i], ports.rpc[i], workers))
                 .with_context(|| format!("writing {}", path.display()))?;
         }
     }
@@ -216,8 +217,16 @@ pub fn build_genesis(
     Ok(g)
 }
 
-/// A validator's configuration on the local network.
-pub fn node_toml(p2p_port: u16, rpc_port: u16) -> String {
+/// The runtime threads each of `n` validators on this machine gets: the
+/// CPU cores shared out, at least one each (D40).
+pub fn workers_per_validator(n: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    (cores / n.max(1)).max(1)
+}
+
+/// A validator's configuration on the local network, with `workers`
+/// runtime threads.
+pub fn node_toml(p2p_port: u16, rpc_port: u16, workers: usize) -> String {
     format!(
         r#"# chancery-node configuration (paths are relative to this file).
 data_dir = "data"
@@ -241,6 +250,11 @@ idle_interval = "250ms"
 [consensus]
 base_timeout = "1s"
 max_timeout = "10s"
+
+# The machine's cores shared among the validators on it (leave it out on a
+# machine of its own: one thread per core).
+[runtime]
+worker_threads = {workers}
 
 [log]
 level = "info"
@@ -268,5 +282,29 @@ impl Network {
             .and_then(|l| l.as_str())
             .map(str::to_owned)
             .ok_or_else(|| anyhow::anyhow!("{}: no rpc.listen", path.display()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validators_share_the_cores_and_each_gets_one_at_least() {
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        assert_eq!(workers_per_validator(1), cores);
+        assert_eq!(workers_per_validator(cores), 1);
+        assert_eq!(workers_per_validator(cores * 3 + 1), 1);
+        assert_eq!(workers_per_validator(0), cores);
+        for n in 1..=8 {
+            assert!(workers_per_validator(n) * n <= cores.max(n), "n = {n}");
+        }
+    }
+
+    #[test]
+    fn node_toml_carries_the_worker_threads() {
+        let doc: toml::Table = node_toml(27100, 27200, 3).parse().expect("valid TOML");
+        assert_eq!(doc["runtime"]["worker_threads"].as_integer(), Some(3));
+        assert_eq!(doc["rpc"]["listen"].as_str(), Some("127.0.0.1:27200"));
     }
 }
