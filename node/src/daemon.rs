@@ -191,7 +191,7 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
         replica,
         ledger.clone(),
         mempool,
-        net.outbound.clone(),
+        net.outbox,
         BlockLimits {
             max_records: config.block.max_records,
             max_delay: config.block.max_delay,

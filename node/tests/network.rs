@@ -143,7 +143,7 @@ async fn four_validators_commit_submitted_records_identically() {
             config,
             ledger.clone(),
             mempool,
-            net.outbound.clone(),
+            net.outbox,
             BlockLimits {
                 max_records: 100,
                 max_delay: Duration::from_millis(20),

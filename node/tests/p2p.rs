@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use chancery_node::p2p::peers::{PeerSet, keypair};
-use chancery_node::p2p::{self, NetConfig, Network, Outbound};
+use chancery_node::p2p::{self, NetConfig, Network};
 use chancery_types::bounded::Text;
 use chancery_types::{AgencyId, SecretKey, Validator, ValidatorSet};
 use tokio::sync::watch;
@@ -66,22 +66,8 @@ async fn validators_exchange_frames_and_outsiders_are_refused() {
         wait_connected(net, n - 1).await;
     }
 
-    nets[0]
-        .outbound
-        .send(Outbound {
-            to: 1,
-            frame: b"hello 1".to_vec(),
-        })
-        .await
-        .unwrap();
-    nets[0]
-        .outbound
-        .send(Outbound {
-            to: 2,
-            frame: b"hello 2".to_vec(),
-        })
-        .await
-        .unwrap();
+    nets[0].outbox.send(1, b"hello 1".to_vec());
+    nets[0].outbox.send(2, b"hello 2".to_vec());
     for (i, want) in [(1, b"hello 1"), (2, b"hello 2")] {
         let got = tokio::time::timeout(Duration::from_secs(10), nets[i].inbound.recv())
             .await
@@ -109,10 +95,7 @@ async fn validators_exchange_frames_and_outsiders_are_refused() {
             tokio::time::Instant::now() < deadline,
             "outsider was never refused"
         );
-        let _ = outsider.outbound.try_send(Outbound {
-            to: 0,
-            frame: b"let me in".to_vec(),
-        });
+        outsider.outbox.send(0, b"let me in".to_vec());
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Nothing from the outsider reached validator 0, and the validators stay connected.
@@ -179,7 +162,7 @@ async fn frames_arrive_in_order_and_a_restarted_peer_gets_new_ones() {
         } else {
             numbered(i)
         };
-        a.outbound.send(Outbound { to: 1, frame }).await.unwrap();
+        a.outbox.send(1, frame);
     }
     for i in (0..3000u32).filter(|i| *i != 1500) {
         let got = tokio::time::timeout(Duration::from_secs(20), b.inbound.recv())
@@ -205,13 +188,7 @@ async fn frames_arrive_in_order_and_a_restarted_peer_gets_new_ones() {
             tokio::time::Instant::now() < deadline,
             "no frame reached the restarted peer"
         );
-        a.outbound
-            .send(Outbound {
-                to: 1,
-                frame: numbered(n),
-            })
-            .await
-            .unwrap();
+        a.outbox.send(1, numbered(n));
         n += 1;
         if let Ok(Some(got)) =
             tokio::time::timeout(Duration::from_millis(200), b.inbound.recv()).await

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 use chancery_node::p2p::peers::{PeerSet, keypair};
-use chancery_node::p2p::{self, NetConfig, Outbound};
+use chancery_node::p2p::{self, NetConfig};
 use chancery_tests::{TestNet, serial, submit_round_robin};
 use chancery_types::{Canonical, ExecResult, SecretKey};
 
@@ -163,7 +163,7 @@ async fn a_peer_outside_the_validator_set_cannot_connect() -> Result<()> {
     let peers = PeerSet::from_validators(&net.genesis().validators).unwrap();
     let (_stop_tx, stop) = tokio::sync::watch::channel(false);
     let port = chancery_testnet::genesis::Ports::free(1)?.p2p[0];
-    let outsider = p2p::spawn(
+    let mut outsider = p2p::spawn(
         keypair(&SecretKey::generate()).unwrap(),
         tokio::sync::watch::channel(peers).1,
         NetConfig {
@@ -177,10 +177,7 @@ async fn a_peer_outside_the_validator_set_cannot_connect() -> Result<()> {
     .unwrap();
     for _ in 0..30 {
         for to in 0..4 {
-            let _ = outsider.outbound.try_send(Outbound {
-                to,
-                frame: b"let me in".to_vec(),
-            });
+            outsider.outbox.send(to, b"let me in".to_vec());
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

@@ -10,7 +10,7 @@
 //! decides what they mean.
 //!
 //! ```text
-//!   runtime ──Outbound{to, frame}──► [dispatch] ─► [writer per peer] ──stream──► peer
+//!   runtime ──Outbox::send(to, frame)──► [writer per peer] ──stream──► peer
 //!   runtime ◄──Inbound{from, frame}── [reader per stream] ◄──stream── peer
 //!                 [swarm task]: connections, allow list, redial, peer-set updates
 //! ```
@@ -18,6 +18,8 @@
 pub mod codec;
 pub mod peers;
 mod streams;
+
+pub use streams::Outbox;
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -35,15 +37,6 @@ use tracing::{debug, info, warn};
 use chancery_types::limits;
 use codec::PROTOCOL;
 use peers::PeerSet;
-
-/// A frame to send to one validator.
-#[derive(Debug)]
-pub struct Outbound {
-    /// Validator index.
-    pub to: usize,
-    /// The bytes.
-    pub frame: Vec<u8>,
-}
 
 /// A frame received from a validator.
 #[derive(Debug)]
@@ -123,7 +116,7 @@ struct Behaviour {
 /// Handle to the running network task.
 pub struct Network {
     /// Frames to send.
-    pub outbound: mpsc::Sender<Outbound>,
+    pub outbox: Outbox,
     /// Frames received.
     pub inbound: mpsc::Receiver<Inbound>,
     /// The set of validator indexes currently connected.
@@ -187,7 +180,6 @@ pub fn spawn(
             reason: e.to_string(),
         })?;
 
-    let (out_tx, out_rx) = mpsc::channel(4096);
     let (in_tx, in_rx) = mpsc::channel(4096);
     let (conn_tx, conn_rx) = watch::channel(HashSet::new());
     let refused = Arc::new(AtomicU64::new(0));
@@ -199,14 +191,14 @@ pub fn spawn(
         dropped: dropped.clone(),
     };
     tokio::spawn(streams::accept(incoming, in_tx, ctx.clone()));
-    tokio::spawn(streams::dispatch(out_rx, control, ctx));
+    let outbox = Outbox::new(control, ctx);
     let state = Shared {
         conn_tx,
         refused: refused.clone(),
     };
     tokio::spawn(run(swarm, state, peers, cfg, shutdown));
     Ok(Network {
-        outbound: out_tx,
+        outbox,
         inbound: in_rx,
         connected: conn_rx,
         local_peer_id,

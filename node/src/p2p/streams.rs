@@ -2,7 +2,7 @@
 //! peer's writer task, and one reader task per inbound stream.
 //!
 //! ```text
-//!   Outbound{to, frame} ─► dispatch ─► writer(peer) ─► stream ─► peer
+//!   Outbox::send(to, frame) ─► writer(peer) ─► stream ─► peer
 //!                                      (queue; coalesces frames, one flush)
 //!   peer ─► stream ─► reader ─► Inbound{from, frame} ─► runtime
 //! ```
@@ -26,9 +26,9 @@ use libp2p_stream::{Control, IncomingStreams};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, warn};
 
+use super::Inbound;
 use super::codec::{PROTOCOL, encode_frame, read_frame};
 use super::peers::PeerSet;
-use super::{Inbound, Outbound};
 
 /// Frames queued per peer before new ones are dropped.
 const WRITER_QUEUE: usize = 4096;
@@ -47,42 +47,69 @@ pub(crate) struct Ctx {
     pub(crate) dropped: Arc<AtomicU64>,
 }
 
-/// Routes each outbound frame to its peer's writer, starting writers as
-/// needed and retiring those of peers that left the set.
-pub(crate) async fn dispatch(mut out_rx: mpsc::Receiver<Outbound>, control: Control, mut ctx: Ctx) {
-    let mut writers: HashMap<PeerId, mpsc::Sender<Vec<u8>>> = HashMap::new();
-    while let Some(out) = out_rx.recv().await {
-        if ctx.peers.has_changed().unwrap_or(false) {
-            let set = ctx.peers.borrow_and_update();
-            writers.retain(|p, _| set.index_of(p).is_some());
+/// Hands each outbound frame straight to its peer's writer queue,
+/// starting writers as needed and retiring those of peers that left the
+/// set. Owned by the runtime task: a frame reaches the writer without a
+/// task in between (D40).
+pub struct Outbox {
+    control: Control,
+    ctx: Ctx,
+    writers: HashMap<PeerId, mpsc::Sender<Vec<u8>>>,
+}
+
+impl Outbox {
+    pub(crate) fn new(control: Control, ctx: Ctx) -> Self {
+        Outbox {
+            control,
+            ctx,
+            writers: HashMap::new(),
         }
-        let peer = match ctx.peers.borrow().peers().get(out.to) {
-            Some(p) if p.id != ctx.me => p.id,
+    }
+
+    /// Queues `frame` for validator `to`. Never waits: a frame for this
+    /// node, for an index outside the set, or for a peer whose queue is
+    /// full is dropped (the last two are counted). Must be called within
+    /// a tokio runtime (it may start a writer task).
+    pub fn send(&mut self, to: usize, frame: Vec<u8>) {
+        if self.ctx.peers.has_changed().unwrap_or(false) {
+            let set = self.ctx.peers.borrow_and_update();
+            self.writers.retain(|p, _| set.index_of(p).is_some());
+        }
+        let peer = match self.ctx.peers.borrow().peers().get(to) {
+            Some(p) if p.id != self.ctx.me => p.id,
             _ => {
-                debug!(
-                    to = out.to,
-                    "p2p: dropping frame to self or unknown validator"
-                );
-                continue;
+                debug!(to, "p2p: dropping frame to self or unknown validator");
+                return;
             }
         };
-        let tx = writers.entry(peer).or_insert_with(|| {
+        let (control, ctx) = (&self.control, &self.ctx);
+        let tx = self.writers.entry(peer).or_insert_with(|| {
             let (tx, rx) = mpsc::channel(WRITER_QUEUE);
             tokio::spawn(write_frames(peer, control.clone(), rx, ctx.clone()));
             tx
         });
-        match tx.try_send(out.frame) {
+        match tx.try_send(frame) {
             Ok(()) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
-                ctx.dropped.fetch_add(1, Ordering::Relaxed);
+                self.ctx.dropped.fetch_add(1, Ordering::Relaxed);
                 debug!(%peer, "p2p: writer queue full, frame dropped");
             }
             Err(mpsc::error::TrySendError::Closed(_)) => {
-                writers.remove(&peer);
+                // The writer ended (the runtime is shutting down); the next
+                // frame starts a new one.
+                self.ctx.dropped.fetch_add(1, Ordering::Relaxed);
+                self.writers.remove(&peer);
             }
         }
     }
-    debug!("p2p: outbound channel closed, dispatcher done");
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox")
+            .field("writers", &self.writers.len())
+            .finish_non_exhaustive()
+    }
 }
 
 /// One peer's writer: takes every frame queued (up to [`COALESCE`]),

@@ -10,7 +10,6 @@ use chancery_types::{Block, Canonical, CommitCertificate};
 use tracing::{debug, error, info, warn};
 
 use super::{CommitEvent, Runtime};
-use crate::p2p::Outbound;
 use crate::wire::{Frame, MAX_GOSSIP_RECORDS, MAX_SYNC_BLOCKS, SyncedBlock};
 
 impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
@@ -44,11 +43,10 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             }
             Action::Send { to, message } => {
                 self.send(to as usize, Frame::Consensus(consensus_bytes(&message)))
-                    .await
             }
             Action::Broadcast { message } => {
                 let frame = Frame::Consensus(consensus_bytes(&message));
-                self.broadcast(&frame).await;
+                self.broadcast(&frame);
             }
             Action::ScheduleTimer { timer, at } => {
                 self.timer_seq += 1;
@@ -66,47 +64,35 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             Action::RequestBlocks { from, to } => {
                 let to = to.min(from + MAX_SYNC_BLOCKS as u64 - 1);
                 debug!(from, to, "runtime: requesting blocks");
-                self.broadcast(&Frame::SyncRequest { from, to }).await;
+                self.broadcast(&Frame::SyncRequest { from, to });
             }
             Action::Evidence(e) => warn!(evidence = ?e, "runtime: equivocation evidence"),
         }
     }
 
-    pub(super) async fn send(&self, to: usize, frame: Frame) {
+    pub(super) fn send(&mut self, to: usize, frame: Frame) {
         if Some(to) == self.me || to >= self.peer_count {
             return;
         }
-        let out = Outbound {
-            to,
-            frame: frame.to_canonical(),
-        };
-        if self.outbound.send(out).await.is_err() {
-            debug!("runtime: network gone");
-        }
+        self.outbox.send(to, frame.to_canonical());
     }
 
-    pub(super) async fn broadcast(&self, frame: &Frame) {
+    pub(super) fn broadcast(&mut self, frame: &Frame) {
         let bytes = frame.to_canonical();
         for to in (0..self.n).filter(|i| Some(*i) != self.me) {
-            let _ = self
-                .outbound
-                .send(Outbound {
-                    to,
-                    frame: bytes.clone(),
-                })
-                .await;
+            self.outbox.send(to, bytes.clone());
         }
     }
 
     /// Sends admitted records to every validator so any primary can propose them.
-    pub(super) async fn gossip(&self, records: Vec<Vec<u8>>) {
+    pub(super) fn gossip(&mut self, records: Vec<Vec<u8>>) {
         for chunk in records.chunks(MAX_GOSSIP_RECORDS) {
             let list: Vec<_> = chunk
                 .iter()
                 .filter_map(|r| Bytes::new(r.clone()).ok())
                 .collect();
             if let Ok(list) = List::new(list) {
-                self.broadcast(&Frame::Records(list)).await;
+                self.broadcast(&Frame::Records(list));
             }
         }
     }
@@ -135,7 +121,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         }
     }
 
-    pub(super) async fn serve_sync(&self, peer: usize, from: u64, to: u64) {
+    pub(super) fn serve_sync(&mut self, peer: usize, from: u64, to: u64) {
         let to = to.min(from.saturating_add(MAX_SYNC_BLOCKS as u64 - 1));
         let mut blocks = Vec::new();
         for h in from.max(1)..=to {
@@ -150,7 +136,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             return;
         }
         if let Ok(list) = List::new(blocks) {
-            self.send(peer, Frame::SyncResponse(list)).await;
+            self.send(peer, Frame::SyncResponse(list));
         }
     }
 

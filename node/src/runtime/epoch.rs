@@ -217,7 +217,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             from: tip + 1,
             to: tip + MAX_SYNC_BLOCKS as u64,
         };
-        self.broadcast(&frame).await;
+        self.broadcast(&frame);
     }
 
     /// Outside the set: commits the blocks that follow the tip, each

@@ -42,7 +42,7 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
 
 use crate::mempool::{AdmitError, Mempool};
-use crate::p2p::{Inbound, Outbound};
+use crate::p2p::{Inbound, Outbox};
 
 /// Most inbound frames handled before their actions are carried out.
 const FRAMES_PER_TURN: usize = 64;
@@ -145,7 +145,7 @@ pub struct Runtime<K: KvStore> {
     published: Option<(Hash, Option<Hash>)>,
     ledger: Arc<Ledger<K>>,
     mempool: Mempool,
-    outbound: mpsc::Sender<Outbound>,
+    outbox: Outbox,
     commits: broadcast::Sender<CommitEvent>,
     limits: BlockLimits,
     timers: BTreeMap<(u64, u64), Timer>,
@@ -222,7 +222,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         config: ReplicaConfig,
         ledger: Arc<Ledger<K>>,
         mempool: Mempool,
-        outbound: mpsc::Sender<Outbound>,
+        outbox: Outbox,
         limits: BlockLimits,
     ) -> Result<(Self, broadcast::Receiver<CommitEvent>), RuntimeError> {
         let params = epoch::Params::from_config(&config);
@@ -249,7 +249,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             published: None,
             ledger,
             mempool,
-            outbound,
+            outbox,
             commits,
             limits,
             timers: BTreeMap::new(),
@@ -421,7 +421,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
                     .filter(|(_, r)| r.is_ok())
                     .map(|(b, _)| b)
                     .collect();
-                self.gossip(admitted).await;
+                self.gossip(admitted);
                 let _ = reply.send(results);
             }
         }
@@ -479,7 +479,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
                     .records
                     .extend(records.into_iter().map(|b| b.into_vec()));
             }
-            Frame::SyncRequest { from, to } => self.serve_sync(inbound.from, from, to).await,
+            Frame::SyncRequest { from, to } => self.serve_sync(inbound.from, from, to),
             Frame::SyncResponse(blocks) if self.replica.is_none() => {
                 self.commit_followed(blocks.into_vec(), queue);
             }
