@@ -2,6 +2,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use chancery_consensus::{Action, Input};
 use chancery_ledger::KvStore;
@@ -11,6 +12,23 @@ use tracing::{debug, error, info, warn};
 
 use super::{CommitEvent, Runtime};
 use crate::wire::{Frame, MAX_GOSSIP_RECORDS, MAX_SYNC_BLOCKS, SyncedBlock};
+
+/// A synced write that takes longer than this is logged as a warning:
+/// votes wait for the consensus state's writes and clients for commits,
+/// so a slow disk shows as latency everywhere, and the log says where.
+const SLOW_WRITE: Duration = Duration::from_millis(200);
+
+/// Logs `what` if it took longer than [`SLOW_WRITE`] since `start`.
+fn warn_if_slow(start: Instant, what: &str, height: Option<u64>) {
+    let took = start.elapsed();
+    if took > SLOW_WRITE {
+        warn!(
+            ms = took.as_millis() as u64,
+            height, "runtime: {what} took {} ms; everything behind it waited (a slow disk, or a starved CPU)",
+            took.as_millis()
+        );
+    }
+}
 
 impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     /// Executes queued actions until none are left (actions may feed inputs
@@ -33,7 +51,10 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     async fn execute(&mut self, action: Action, queue: &mut VecDeque<Action>) {
         match action {
             Action::Persist { token, state } => {
-                match self.state_store.save(&self.ledger, &state) {
+                let start = Instant::now();
+                let saved = self.state_store.save(&self.ledger, &state);
+                warn_if_slow(start, "persisting the consensus state", None);
+                match saved {
                     // Only a synced write releases the votes held behind it.
                     Ok(()) => self.input(Input::Persisted(token), queue),
                     Err(e) => {
@@ -151,6 +172,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             return; // already committed (replayed after a restart)
         }
         // Ids computed while proposing or validating this block, if it was.
+        let start = Instant::now();
         let committed = match self.block_ids.remove(&certificate.vote.block_hash) {
             Some((_, ids)) => {
                 self.ledger
@@ -158,6 +180,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             }
             None => self.ledger.commit(&block, &certificate, &self.verified),
         };
+        warn_if_slow(start, "committing a block", Some(height));
         match committed {
             Ok(committed) => self.announce(committed, queue),
             Err(e) => error!(height, error = %e, "runtime: commit of a certified block failed"),
