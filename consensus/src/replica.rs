@@ -98,6 +98,8 @@ pub struct Replica {
     /// The last height this validator set orders (a governance change
     /// hands later heights to another set, and another replica).
     pub(crate) last_height: Option<u64>,
+    /// Signatures of per-height messages checked so far.
+    pub(crate) signature_checks: u64,
 }
 
 impl Replica {
@@ -160,6 +162,7 @@ impl Replica {
             held: VecDeque::new(),
             dirty: false,
             last_height: None,
+            signature_checks: 0,
         })
     }
 
@@ -292,6 +295,13 @@ impl Replica {
     /// Number of actions held back until a persist is acknowledged.
     pub fn held_actions(&self) -> usize {
         self.held.len()
+    }
+
+    /// How many PRE-PREPARE, PREPARE and COMMIT signatures this replica has
+    /// checked: each check is a curve operation, the largest part of a
+    /// replica's own work per height.
+    pub fn signature_checks(&self) -> u64 {
+        self.signature_checks
     }
 
     /// Ends this replica's validator set at `last`: it proposes, accepts
@@ -443,6 +453,36 @@ impl Replica {
 
     /// Remembers the first vote of each signer per slot; a different second
     /// one becomes evidence (and is dropped).
+    /// Whether a `kind` vote by `signer` for `hash` at `(view, height)` can
+    /// change nothing: this replica already holds the certificate that kind
+    /// of vote builds for that block at that height (prepared for a
+    /// PREPARE, decided for a COMMIT), and the signer cast no other vote
+    /// there, so the vote is neither needed nor evidence. Such a vote is
+    /// dropped before its signature is checked, as a COMMIT for a
+    /// delivered height already is (D41).
+    pub(crate) fn is_redundant_vote(
+        &self,
+        kind: VoteKind,
+        view: u64,
+        height: u64,
+        signer: u16,
+        hash: Hash,
+    ) -> bool {
+        let Some(slot) = self.slots.get(&height) else {
+            return false;
+        };
+        let certified = match kind {
+            VoteKind::Prepare => slot.prepared && slot.hash == Some(hash),
+            VoteKind::Commit => slot.decided == Some(hash),
+            VoteKind::Proposal => false,
+        };
+        certified
+            && self
+                .seen
+                .get(&(kind, view, height, signer))
+                .is_none_or(|(first, _)| *first == hash)
+    }
+
     pub(crate) fn note_vote(&mut self, v: SeenVote, out: &mut Vec<Action>) -> Result<(), Error> {
         let SeenVote {
             kind,

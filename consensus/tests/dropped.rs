@@ -269,3 +269,63 @@ fn no_fresh_proposal_is_accepted_at_a_height_known_to_be_certified() {
         .collect();
     assert_eq!(heights, vec![1, 2]);
 }
+
+#[test]
+fn a_vote_that_can_change_nothing_is_not_checked_but_a_conflicting_one_still_is() {
+    let fx = Fixture::new(4);
+    let mut r = started(&fx, 1, 2);
+    let b1 = fx.block(1, 0, Hash::ZERO);
+    let h1 = b1.header.hash();
+    handle_acked(&mut r, 1, Input::Message(fx.pre_prepare(0, &b1)));
+    handle_acked(
+        &mut r,
+        2,
+        Input::BlockValidated {
+            hash: h1,
+            valid: true,
+        },
+    );
+    let checks = r.signature_checks();
+    // Two PREPAREs besides our own: prepared (each one checked).
+    handle_acked(&mut r, 3, Input::Message(fx.prepare(0, 0, 1, h1)));
+    handle_acked(&mut r, 4, Input::Message(fx.prepare(2, 0, 1, h1)));
+    assert_eq!(r.signature_checks(), checks + 2);
+    // The third PREPARE for the prepared block, and a repeat of one
+    // already counted, can change nothing: dropped unchecked.
+    assert_eq!(r.handle(5, Input::Message(fx.prepare(3, 0, 1, h1))), vec![]);
+    assert_eq!(r.handle(5, Input::Message(fx.prepare(0, 0, 1, h1))), vec![]);
+    assert_eq!(r.signature_checks(), checks + 2);
+    // A PREPARE for another block by a validator that prepared this one
+    // is checked, and is evidence.
+    let other = Hash::of(b"other");
+    let out = r.handle(6, Input::Message(fx.prepare(2, 0, 1, other)));
+    assert_eq!(r.signature_checks(), checks + 3);
+    assert!(
+        matches!(out.as_slice(), [Action::Evidence(e)] if e.kind == VoteKind::Prepare && e.validator == 2),
+        "{out:?}"
+    );
+    // COMMITs: a height decided while an earlier one is not yet (so it is
+    // not delivered either) still takes COMMITs in; one for its decided
+    // block is dropped unchecked. (Once delivered, a height's COMMITs fall
+    // below the window and are dropped anyway.)
+    let b2 = fx.block(2, 0, h1);
+    let h2 = b2.header.hash();
+    handle_acked(&mut r, 7, Input::Message(fx.pre_prepare(0, &b2)));
+    handle_acked(
+        &mut r,
+        8,
+        Input::BlockValidated {
+            hash: h2,
+            valid: true,
+        },
+    );
+    handle_acked(&mut r, 9, Input::Message(fx.prepare(0, 0, 2, h2)));
+    handle_acked(&mut r, 9, Input::Message(fx.prepare(2, 0, 2, h2)));
+    // Height 2 collects its COMMIT quorum before height 1 does.
+    handle_acked(&mut r, 10, Input::Message(fx.commit(0, 0, 2, h2)));
+    handle_acked(&mut r, 10, Input::Message(fx.commit(2, 0, 2, h2)));
+    let before = r.signature_checks();
+    assert_eq!(r.delivered(), 0, "height 1 is not decided yet");
+    assert_eq!(r.handle(11, Input::Message(fx.commit(3, 0, 2, h2))), vec![]);
+    assert_eq!(r.signature_checks(), before, "a COMMIT for a decided block");
+}

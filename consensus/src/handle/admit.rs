@@ -74,9 +74,12 @@ impl Replica {
     }
 
     /// Checks the signature of a per-height message.
-    pub(crate) fn check_signature(&self, m: &Message) -> Result<(), Error> {
+    pub(crate) fn check_signature(&mut self, m: &Message) -> Result<(), Error> {
         let signer = m.signer();
         let key = self.peer_key(signer)?;
+        if !matches!(m, Message::ViewChange(_) | Message::NewView(_)) {
+            self.signature_checks += 1;
+        }
         let chain = &self.cfg.chain_id;
         let r = match m {
             Message::PrePrepare(p) => p.verify(&key, chain),

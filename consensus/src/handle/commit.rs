@@ -14,8 +14,11 @@ use crate::slot::cert_signatures;
 
 impl Replica {
     pub(crate) fn on_commit(&mut self, c: Commit, out: &mut Vec<Action>) -> Result<(), Error> {
-        self.check_signature(&Message::Commit(c))?;
         let v = c.vote;
+        if self.is_redundant_vote(VoteKind::Commit, v.view, v.height, c.signer, v.block_hash) {
+            return Ok(());
+        }
+        self.check_signature(&Message::Commit(c))?;
         self.note_vote(
             SeenVote {
                 kind: VoteKind::Commit,

@@ -16,8 +16,11 @@ use chancery_types::CommitVote;
 
 impl Replica {
     pub(crate) fn on_prepare(&mut self, p: Prepare, out: &mut Vec<Action>) -> Result<(), Error> {
-        self.check_signature(&Message::Prepare(p))?;
         let v = p.vote;
+        if self.is_redundant_vote(VoteKind::Prepare, v.view, v.height, p.signer, v.block_hash) {
+            return Ok(());
+        }
+        self.check_signature(&Message::Prepare(p))?;
         self.note_vote(
             SeenVote {
                 kind: VoteKind::Prepare,

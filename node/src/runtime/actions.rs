@@ -24,7 +24,8 @@ fn warn_if_slow(start: Instant, what: &str, height: Option<u64>) {
     if took > SLOW_WRITE {
         warn!(
             ms = took.as_millis() as u64,
-            height, "runtime: {what} took {} ms; everything behind it waited (a slow disk, or a starved CPU)",
+            height,
+            "runtime: {what} took {} ms; everything behind it waited (a slow disk, or a starved CPU)",
             took.as_millis()
         );
     }
