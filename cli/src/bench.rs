@@ -10,9 +10,11 @@
 //!           omission), per record, into an HDR histogram; warm-up discarded
 //!  cpu:     utime + stime of the validator processes over the measured window,
 //!           in all and per validator, and the load generator's own (cpu.rs)
+//!  logs:    the WARN and ERROR lines the validators logged in the window (logs.rs)
 //! ```
 
 mod cpu;
+mod logs;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -88,6 +90,8 @@ pub struct Report {
     committed: u64,
     rejected: u64,
     failed: u64,
+    /// What the validators logged at WARN or ERROR during the window.
+    warnings: logs::Warnings,
 }
 
 /// Has the node check its configuration (`chancery-node --check`), so a
@@ -247,6 +251,20 @@ async fn measure(args: &BenchArgs, as_json: bool) -> Result<()> {
                 each.join(" "),
                 cores(r.client_cpu_cores)
             ))?;
+            const SHOWN: usize = 5;
+            for w in r.warnings.first.iter().take(SHOWN) {
+                out(format_args!(
+                    "{:>9} validator {} logged: {}",
+                    "", w.validator, w.line
+                ))?;
+            }
+            if r.warnings.total > SHOWN as u64 {
+                out(format_args!(
+                    "{:>9} … and {} more WARN/ERROR lines in the window (--json lists the first 20)",
+                    "",
+                    r.warnings.total - SHOWN as u64
+                ))?;
+            }
         }
         let knee = reports
             .first()
@@ -337,6 +355,7 @@ async fn run_once(cluster: &Cluster, args: &BenchArgs, rate: u64) -> Result<Repo
     let mut measuring = false;
     let mut cpu_start = None;
     let mut height_start = None;
+    let mut log_marks = None;
     let mut tasks = Vec::with_capacity(batches.len());
     for (k, batch) in batches.into_iter().enumerate() {
         let due = start + interval * k as u32;
@@ -345,6 +364,9 @@ async fn run_once(cluster: &Cluster, args: &BenchArgs, rate: u64) -> Result<Repo
             measuring = true;
             cpu_start = Some(cpu::Snapshot::take(cluster));
             height_start = height(&clients[0]).await;
+            log_marks = Some(logs::Marks::take(
+                (0..cluster.len()).map(|i| cluster.log_file(i)).collect(),
+            ));
         }
         let mut client: Client = clients[k % clients.len()].clone();
         let tally = tally.clone();
@@ -382,6 +404,7 @@ async fn run_once(cluster: &Cluster, args: &BenchArgs, rate: u64) -> Result<Repo
     tokio::time::sleep_until(cpu_end_at.into()).await;
     let cpu_end = cpu::Snapshot::take(cluster);
     let height_end = height(&clients[0]).await;
+    let warnings = log_marks.map(|m| m.since()).unwrap_or_default();
     for t in tasks {
         let _ = tokio::time::timeout(Duration::from_secs(60), t).await;
     }
@@ -417,6 +440,7 @@ async fn run_once(cluster: &Cluster, args: &BenchArgs, rate: u64) -> Result<Repo
         committed: t.committed_in_window,
         rejected: t.rejected,
         failed: t.failed,
+        warnings,
     })
 }
 

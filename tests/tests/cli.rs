@@ -380,6 +380,11 @@ async fn bench_measures_a_short_run_on_its_own_network() -> Result<()> {
         "{out}"
     );
     assert!(f("client_cpu_cores") > 0.0, "{out}");
+    // The validators' WARN / ERROR lines of the window are reported (a
+    // healthy run may still log one, so only the shape is checked).
+    let total = run["warnings"]["total"].as_u64().expect("warnings.total");
+    let first = run["warnings"]["first"].as_array().expect("warnings.first");
+    assert!(first.len() as u64 <= total, "{out}");
     // Blocks and their size agree with the records committed.
     let blocks = f("blocks_per_s") * 4.0;
     assert!(blocks >= 1.0, "{out}");
