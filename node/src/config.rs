@@ -223,7 +223,8 @@ pub struct RuntimeConfig {
     /// divided between them: every thread that waits for work is woken
     /// and put back to sleep for each message, and on a crowded machine
     /// those switches cost more than the parallelism gives (D40). The
-    /// local network sets it that way.
+    /// local network sets it that way. One thread runs tokio's
+    /// single-threaded scheduler.
     pub worker_threads: Option<usize>,
 }
 

@@ -49,10 +49,17 @@ fn main() -> ExitCode {
         }
     };
     init_tracing(&config);
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    if let Some(n) = config.runtime.worker_threads {
-        builder.worker_threads(n);
-    }
+    // One thread: tokio's single-threaded scheduler, which has no other
+    // worker to wake or steal from (D40).
+    let mut builder = match config.runtime.worker_threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread(),
+        Some(n) => {
+            let mut b = tokio::runtime::Builder::new_multi_thread();
+            b.worker_threads(n);
+            b
+        }
+        None => tokio::runtime::Builder::new_multi_thread(),
+    };
     let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
