@@ -57,6 +57,15 @@ async fn four_validators_commit_a_thousand_records_submitted_to_any_node() -> Re
         assert_eq!(r.commitment.unwrap().result, "accepted");
         assert_eq!(r.status, "active");
     }
+    // At INFO a validator logs the blocks that carry records, not the
+    // empty ones of the idle and certifying cadence.
+    let log = std::fs::read_to_string(net.cluster.log_file(0))?;
+    assert!(log.contains("committed height="), "no commit logged");
+    let empty: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(" INFO ") && l.contains("records=0"))
+        .collect();
+    assert!(empty.is_empty(), "empty blocks logged at INFO: {empty:?}");
     Ok(())
 }
 

@@ -220,7 +220,14 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             .iter()
             .filter(|r| matches!(r, chancery_types::ExecResult::Accepted))
             .count();
-        info!(height, hash = %committed.hash.short(), records = ids.len(), accepted, "committed");
+        // Empty blocks (the idle and certifying cadence, D14 and D39) come
+        // several a second on an idle network: at INFO they would bury
+        // the blocks that carry records.
+        if ids.is_empty() {
+            debug!(height, hash = %committed.hash.short(), "committed (empty)");
+        } else {
+            info!(height, hash = %committed.hash.short(), records = ids.len(), accepted, "committed");
+        }
         let _ = self.commits.send(CommitEvent {
             height,
             hash: committed.hash,
