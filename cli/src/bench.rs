@@ -11,6 +11,7 @@
 //!  cpu:     utime + stime of the validator processes over the measured window,
 //!           in all and per validator, and the load generator's own (cpu.rs)
 //!  logs:    the WARN and ERROR lines the validators logged in the window (logs.rs)
+//!  disk:    `sync` first, so other programs' pending writes do not land in the run
 //! ```
 
 mod cpu;
@@ -149,6 +150,7 @@ fn out(line: std::fmt::Arguments<'_>) -> Result<()> {
 
 /// Starts (or finds) the network, runs the load, prints the results.
 async fn measure(args: &BenchArgs, as_json: bool) -> Result<()> {
+    flush_pending_writes();
     let temp;
     let (mut cluster, started) = match &args.dir {
         Some(dir) => {
@@ -284,6 +286,32 @@ async fn measure(args: &BenchArgs, as_json: bool) -> Result<()> {
     }
     drop(cluster);
     Ok(())
+}
+
+/// Has the kernel write out every dirty page before the validators start
+/// (`sync`). Otherwise what other programs wrote just before — a release
+/// build writes hundreds of megabytes — is written back some 30 s later,
+/// in the middle of the run, and the validators' synced writes queue
+/// behind it: one forced write-back of 1.5 GB during a run at 100/s
+/// stalled commits for 730 ms (docs/PERFORMANCE.md, session 16). Without
+/// a `sync` command the run goes on as it is.
+fn flush_pending_writes() {
+    let start = Instant::now();
+    let done = std::process::Command::new("sync").status();
+    let took = start.elapsed();
+    match done {
+        Ok(s) if s.success() => {
+            if took > Duration::from_millis(500) {
+                eprintln!(
+                    "flushed the machine's pending disk writes first ({:.1} s), so that they do not stall the run",
+                    took.as_secs_f64()
+                );
+            }
+        }
+        _ => eprintln!(
+            "could not flush pending disk writes (`sync`); a write-back during the run may stall commits"
+        ),
+    }
 }
 
 fn corpus(cluster: &Cluster, n: usize, tag: u64) -> Result<Vec<SignedRecord>> {
