@@ -451,8 +451,6 @@ impl Replica {
         Ok(())
     }
 
-    /// Remembers the first vote of each signer per slot; a different second
-    /// one becomes evidence (and is dropped).
     /// Whether a `kind` vote by `signer` for `hash` at `(view, height)` can
     /// change nothing: this replica already holds the certificate that kind
     /// of vote builds for that block at that height (prepared for a
@@ -483,6 +481,8 @@ impl Replica {
                 .is_none_or(|(first, _)| *first == hash)
     }
 
+    /// Remembers the first vote of each signer per slot; a different second
+    /// one becomes evidence (and is dropped).
     pub(crate) fn note_vote(&mut self, v: SeenVote, out: &mut Vec<Action>) -> Result<(), Error> {
         let SeenVote {
             kind,

@@ -19,16 +19,7 @@ fn bad_signature_unknown_signer_own_echo_and_malformed_are_dropped() {
     let fx = Fixture::new(4);
     let mut r = started(&fx, 1, 1);
     let b1 = fx.block(1, 0, Hash::ZERO);
-    let h1 = b1.header.hash();
-    handle_acked(&mut r, 1, Input::Message(fx.pre_prepare(0, &b1)));
-    handle_acked(
-        &mut r,
-        2,
-        Input::BlockValidated {
-            hash: h1,
-            valid: true,
-        },
-    );
+    let h1 = accept_proposal(&mut r, &fx, 1, 0, &b1);
 
     // A PREPARE from 0 with a broken signature, and one claiming index 9.
     let mut forged = fx.prepare(0, 0, 1, h1);
@@ -126,16 +117,7 @@ fn late_stale_and_out_of_window_messages_are_dropped() {
     let fx = Fixture::new(4);
     let mut r = started(&fx, 1, 1);
     let b1 = fx.block(1, 0, Hash::ZERO);
-    let h1 = b1.header.hash();
-    handle_acked(&mut r, 1, Input::Message(fx.pre_prepare(0, &b1)));
-    handle_acked(
-        &mut r,
-        2,
-        Input::BlockValidated {
-            hash: h1,
-            valid: true,
-        },
-    );
+    let h1 = accept_proposal(&mut r, &fx, 1, 0, &b1);
     for s in [0, 2] {
         handle_acked(&mut r, 3, Input::Message(fx.prepare(s, 0, 1, h1)));
     }
@@ -275,16 +257,7 @@ fn a_vote_that_can_change_nothing_is_not_checked_but_a_conflicting_one_still_is(
     let fx = Fixture::new(4);
     let mut r = started(&fx, 1, 2);
     let b1 = fx.block(1, 0, Hash::ZERO);
-    let h1 = b1.header.hash();
-    handle_acked(&mut r, 1, Input::Message(fx.pre_prepare(0, &b1)));
-    handle_acked(
-        &mut r,
-        2,
-        Input::BlockValidated {
-            hash: h1,
-            valid: true,
-        },
-    );
+    let h1 = accept_proposal(&mut r, &fx, 1, 0, &b1);
     let checks = r.signature_checks();
     // Two PREPAREs besides our own: prepared (each one checked).
     handle_acked(&mut r, 3, Input::Message(fx.prepare(0, 0, 1, h1)));
@@ -309,16 +282,7 @@ fn a_vote_that_can_change_nothing_is_not_checked_but_a_conflicting_one_still_is(
     // block is dropped unchecked. (Once delivered, a height's COMMITs fall
     // below the window and are dropped anyway.)
     let b2 = fx.block(2, 0, h1);
-    let h2 = b2.header.hash();
-    handle_acked(&mut r, 7, Input::Message(fx.pre_prepare(0, &b2)));
-    handle_acked(
-        &mut r,
-        8,
-        Input::BlockValidated {
-            hash: h2,
-            valid: true,
-        },
-    );
+    let h2 = accept_proposal(&mut r, &fx, 7, 0, &b2);
     handle_acked(&mut r, 9, Input::Message(fx.prepare(0, 0, 2, h2)));
     handle_acked(&mut r, 9, Input::Message(fx.prepare(2, 0, 2, h2)));
     // Height 2 collects its COMMIT quorum before height 1 does.

@@ -4,7 +4,7 @@
 //! starts its own network removes the logs when it ends.
 
 use std::io::{Read, Seek, SeekFrom};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Lines kept per run; the rest are only counted.
 const KEPT: usize = 20;
@@ -65,7 +65,7 @@ impl Marks {
     }
 }
 
-fn read_from(path: &PathBuf, from: u64) -> Option<String> {
+fn read_from(path: &Path, from: u64) -> Option<String> {
     let mut f = std::fs::File::open(path).ok()?;
     f.seek(SeekFrom::Start(from)).ok()?;
     let mut bytes = Vec::new();

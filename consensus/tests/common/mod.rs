@@ -267,6 +267,16 @@ pub fn handle_acked(r: &mut Replica, now: u64, input: Input) -> Vec<Action> {
     all
 }
 
+/// Feeds the PRE-PREPARE of `block` in `view` at `now` and the node's
+/// verdict that it is valid at `now + 1`, acknowledging every persist;
+/// returns the block's hash.
+pub fn accept_proposal(r: &mut Replica, fx: &Fixture, now: u64, view: u64, block: &Block) -> Hash {
+    let hash = block.header.hash();
+    handle_acked(r, now, Input::Message(fx.pre_prepare(view, block)));
+    handle_acked(r, now + 1, Input::BlockValidated { hash, valid: true });
+    hash
+}
+
 /// `s` with these vote bounds (kind, view, highest height covered).
 pub fn with_bounds(mut s: PersistentState, bounds: &[(VoteKind, u64, u64)]) -> PersistentState {
     s.bounds = List::new(
