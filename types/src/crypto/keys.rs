@@ -52,11 +52,44 @@ pub(crate) fn decode_point(bytes: &[u8; 32]) -> Result<EdwardsPoint, PublicKeyEr
     let point = CompressedEdwardsY(*bytes)
         .decompress()
         .ok_or(PublicKeyError::NotOnCurve)?;
-    if point.is_small_order() {
+    if is_small_order_encoding(bytes) {
         return Err(PublicKeyError::SmallOrder);
     }
     Ok(point)
 }
+
+/// Whether a canonical encoding that decompresses names a point of small
+/// order: a byte comparison that gives the same answer as
+/// `EdwardsPoint::is_small_order` on the decompressed point (three
+/// doublings and a comparison, a tenth of checking a signature's `R`).
+///
+/// The eight points of small order have five y coordinates (1, −1, 0 and
+/// ±y₈), and every point with one of them has small order; an encoding is
+/// y and the sign of x, and both signs of each of those y decompress (for
+/// y = ±1, where x = 0, to the same point). So the ten encodings here are
+/// exactly the canonical ones of small-order points; tests derive them
+/// again from curve25519-dalek's `EIGHT_TORSION`.
+pub(crate) fn is_small_order_encoding(bytes: &[u8; 32]) -> bool {
+    SMALL_ORDER_ENCODINGS.contains(bytes)
+}
+
+/// See [`is_small_order_encoding`]: each torsion point's encoding, and the
+/// same with the sign bit flipped.
+static SMALL_ORDER_ENCODINGS: std::sync::LazyLock<Vec<[u8; 32]>> =
+    std::sync::LazyLock::new(|| {
+        let mut out: Vec<[u8; 32]> = Vec::with_capacity(16);
+        for point in curve25519_dalek::constants::EIGHT_TORSION {
+            let bytes = point.compress().0;
+            let mut flipped = bytes;
+            flipped[31] ^= 0x80;
+            for b in [bytes, flipped] {
+                if !out.contains(&b) {
+                    out.push(b);
+                }
+            }
+        }
+        out
+    });
 
 /// An ed25519 public key that passed the acceptance rule's key checks.
 #[derive(Clone, Copy)]

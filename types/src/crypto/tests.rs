@@ -203,6 +203,76 @@ fn small_order_r_is_rejected_on_both_paths() {
     }
 }
 
+/// The byte test for small order agrees with curve25519-dalek's
+/// `is_small_order` on every decodable canonical encoding tried: each
+/// torsion point with either sign bit (including the identity and
+/// (0, −1) with the sign bit set, which decompress to themselves), points
+/// of large and of mixed order with either sign bit, and random bytes.
+#[test]
+fn small_order_by_encoding_agrees_with_dalek() {
+    use super::keys::{is_canonical_y, is_small_order_encoding};
+    let mut tried = Vec::new();
+    for t in EIGHT_TORSION.iter() {
+        for n in 1..40u64 {
+            let large = ED25519_BASEPOINT_POINT * Scalar::from(n);
+            for p in [*t, large, large + t] {
+                let bytes = p.compress().to_bytes();
+                let mut flipped = bytes;
+                flipped[31] ^= 0x80;
+                tried.extend([bytes, flipped]);
+            }
+        }
+    }
+    let mut seed = blake3::Hasher::new().finalize_xof();
+    for _ in 0..2000 {
+        let mut b = [0u8; 32];
+        seed.fill(&mut b);
+        tried.push(b);
+    }
+    let (mut small, mut checked) = (std::collections::HashSet::new(), 0);
+    for bytes in tried {
+        let Some(p) = CompressedEdwardsY(bytes).decompress() else {
+            continue;
+        };
+        if !is_canonical_y(&bytes) {
+            continue;
+        }
+        checked += 1;
+        assert_eq!(
+            is_small_order_encoding(&bytes),
+            p.is_small_order(),
+            "{bytes:?}"
+        );
+        if p.is_small_order() {
+            small.insert(bytes);
+        }
+    }
+    // Five y coordinates, two signs each.
+    assert_eq!(small.len(), 10);
+    assert!(checked > 1000);
+}
+
+/// R = the identity or (0, −1) with the sign bit set decompresses (x = 0)
+/// to a small-order point and is refused as such on both paths.
+#[test]
+fn small_order_r_with_the_sign_bit_set_is_rejected_on_both_paths() {
+    let k = key(6);
+    let sig = k.sign_raw(MSG);
+    for t in [EIGHT_TORSION[0], EIGHT_TORSION[4]] {
+        let mut r = t.compress().to_bytes();
+        r[31] ^= 0x80;
+        assert_eq!(CompressedEdwardsY(r).decompress(), Some(t));
+        let mut bad = sig;
+        bad.0[..32].copy_from_slice(&r);
+        assert_same(
+            k.public().as_bytes(),
+            MSG,
+            &bad,
+            Err(SignatureError::SmallOrderR),
+        );
+    }
+}
+
 #[test]
 fn signature_by_another_key_is_rejected_on_both_paths() {
     let sig = key(7).sign_raw(MSG);
