@@ -75,21 +75,20 @@ pub(crate) fn is_small_order_encoding(bytes: &[u8; 32]) -> bool {
 
 /// See [`is_small_order_encoding`]: each torsion point's encoding, and the
 /// same with the sign bit flipped.
-static SMALL_ORDER_ENCODINGS: std::sync::LazyLock<Vec<[u8; 32]>> =
-    std::sync::LazyLock::new(|| {
-        let mut out: Vec<[u8; 32]> = Vec::with_capacity(16);
-        for point in curve25519_dalek::constants::EIGHT_TORSION {
-            let bytes = point.compress().0;
-            let mut flipped = bytes;
-            flipped[31] ^= 0x80;
-            for b in [bytes, flipped] {
-                if !out.contains(&b) {
-                    out.push(b);
-                }
+static SMALL_ORDER_ENCODINGS: std::sync::LazyLock<Vec<[u8; 32]>> = std::sync::LazyLock::new(|| {
+    let mut out: Vec<[u8; 32]> = Vec::with_capacity(16);
+    for point in curve25519_dalek::constants::EIGHT_TORSION {
+        let bytes = point.compress().0;
+        let mut flipped = bytes;
+        flipped[31] ^= 0x80;
+        for b in [bytes, flipped] {
+            if !out.contains(&b) {
+                out.push(b);
             }
         }
-        out
-    });
+    }
+    out
+});
 
 /// An ed25519 public key that passed the acceptance rule's key checks.
 #[derive(Clone, Copy)]
