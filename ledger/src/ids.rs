@@ -110,7 +110,7 @@ impl RecentIds {
             return Some(*loc);
         }
         let run = self.run.as_ref()?;
-        let at = position(&run.entries, id)?;
+        let at = chancery_types::sorted_ids::position(&run.entries, id)?;
         Some(run.entries[at].1)
     }
 
@@ -265,54 +265,6 @@ pub(crate) fn load<K: KvStore>(kv: &K, tip_height: u64, log_size: u64) -> Result
     Ok(recent)
 }
 
-/// Guesses [`position`] makes before it searches the rest by halves.
-const GUESSES: usize = 6;
-
-/// Where `id` is in `entries` (sorted by id, no repeats), if it is.
-///
-/// Record ids are hashes, spread evenly over the key space, so each step
-/// guesses the position from where the id's first eight bytes fall
-/// between those of the range's ends (interpolation search): about five
-/// probes on average in a 65,536-id run, where a binary search makes
-/// seventeen, most of them cache misses, for every record at admission
-/// and again at commit. After [`GUESSES`] guesses, or once the range is short, it
-/// searches what is left by halves, so ids that are not spread out cost
-/// at most about as much as a binary search.
-fn position(entries: &[(RecordId, RecordLoc)], id: &RecordId) -> Option<usize> {
-    let key = prefix(id);
-    // `id` can only be in entries[lo..hi].
-    let (mut lo, mut hi) = (0, entries.len());
-    for _ in 0..GUESSES {
-        if hi - lo <= 8 {
-            break;
-        }
-        let (first, last) = (prefix(&entries[lo].0), prefix(&entries[hi - 1].0));
-        if key < first || key > last {
-            return None;
-        }
-        // (key − first) ≤ (last − first), so `at` is within lo..hi.
-        let spread = u128::from(last - first).max(1);
-        let offset = u128::from(key - first) * (hi - 1 - lo) as u128 / spread;
-        let at = lo + offset as usize;
-        match entries[at].0.cmp(id) {
-            std::cmp::Ordering::Equal => return Some(at),
-            std::cmp::Ordering::Less => lo = at + 1,
-            std::cmp::Ordering::Greater => hi = at,
-        }
-    }
-    entries[lo..hi]
-        .binary_search_by(|(k, _)| k.cmp(id))
-        .ok()
-        .map(|i| lo + i)
-}
-
-/// The first eight bytes of an id, as a number that orders like the id.
-fn prefix(id: &RecordId) -> u64 {
-    let mut b = [0u8; 8];
-    b.copy_from_slice(&id.0.0[..8]);
-    u64::from_be_bytes(b)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -389,82 +341,5 @@ mod tests {
             .unwrap()
             .len();
         assert!(in_column > 5 * RUN && in_column < 6 * RUN, "{in_column}");
-    }
-
-    fn entry(id: [u8; 32]) -> (RecordId, RecordLoc) {
-        let loc = RecordLoc {
-            height: 1,
-            index: id[31] as u32,
-            log_index: u64::from(id[30]),
-            accepted: true,
-        };
-        (RecordId(Hash(id)), loc)
-    }
-
-    /// Sorted, without repeats, as a run holds them.
-    fn run_of(mut ids: Vec<[u8; 32]>) -> Vec<(RecordId, RecordLoc)> {
-        ids.sort_unstable();
-        ids.dedup();
-        ids.into_iter().map(entry).collect()
-    }
-
-    fn agrees(run: &[(RecordId, RecordLoc)], id: &RecordId) -> Result<(), String> {
-        let want = run.binary_search_by(|(k, _)| k.cmp(id)).ok();
-        let got = position(run, id);
-        if got == want {
-            Ok(())
-        } else {
-            Err(format!("{id:?}: got {got:?}, binary search says {want:?}"))
-        }
-    }
-
-    /// Ids as hashes make them (spread evenly), ids crowded into a few
-    /// prefixes (as someone grinding record ids could make them), and the
-    /// edges: every member is found where a binary search finds it, and
-    /// ids that are not members are not found.
-    #[test]
-    fn position_finds_what_a_binary_search_finds() {
-        use proptest::prelude::*;
-        let spread = proptest::collection::vec(any::<[u8; 32]>(), 0..600);
-        let crowded = proptest::collection::vec(
-            (0u8..3, any::<[u8; 4]>()).prop_map(|(p, tail)| {
-                let mut id = [p; 32];
-                id[28..].copy_from_slice(&tail);
-                id
-            }),
-            0..600,
-        );
-        let ids = prop_oneof![spread, crowded];
-        let probes = proptest::collection::vec(any::<[u8; 32]>(), 0..20);
-        proptest!(|(ids in ids, probes in probes)| {
-            let run = run_of(ids);
-            for (id, _) in &run {
-                prop_assert_eq!(agrees(&run, id), Ok(()));
-            }
-            for p in probes {
-                prop_assert_eq!(agrees(&run, &RecordId(Hash(p))), Ok(()));
-            }
-            for edge in [[0u8; 32], [0xff; 32]] {
-                prop_assert_eq!(agrees(&run, &RecordId(Hash(edge))), Ok(()));
-            }
-        });
-    }
-
-    /// A run of 65,536 hashed ids: every member is found, and an id
-    /// between two members is not.
-    #[test]
-    fn position_in_a_full_run() {
-        let run = run_of(
-            (0..DEFAULT_ID_RUN as u64)
-                .map(|i| Hash::of(&i.to_be_bytes()).0)
-                .collect(),
-        );
-        for (i, (id, _)) in run.iter().enumerate() {
-            assert_eq!(position(&run, id), Some(i));
-            let mut next = id.0.0;
-            next[31] ^= 1;
-            let probe = RecordId(Hash(next));
-            assert_eq!(agrees(&run, &probe), Ok(()));
-        }
     }
 }

@@ -27,6 +27,7 @@
 //!   acceptance rule for single and batch verification.
 //! - [`ids`]: `ChainId`, `AgencyId`, `RecordId`, `Timestamp`, field aliases.
 //! - [`record`]: `RecordKind`, `Record`, `SignedRecord`.
+//! - [`sorted_ids`]: finding a record id in a sorted slice (interpolation search).
 //! - [`block`]: `BlockHeader`, `Block`, `ExecResult`, `RejectCode`.
 //! - [`cert`]: `CommitVote`, `CommitCertificate`.
 //! - [`validator`]: `Validator`, `ValidatorSet` (n, f, quorum).
@@ -62,6 +63,7 @@ pub mod log_proof;
 pub mod payload;
 pub mod record;
 mod serde_hex;
+pub mod sorted_ids;
 pub mod state_proof;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
