@@ -166,6 +166,18 @@ impl<K: KvStore> Ledger<K> {
         Ok(Some((m.first_log_index, m.record_count)))
     }
 
+    /// Whether each of `ids` is committed, in order: one batched lookup
+    /// (memory, then one multi-get), without reading the records.
+    pub fn committed_many(&self, ids: &[RecordId]) -> Result<Vec<bool>> {
+        Ok(self
+            .read_view()
+            .ids
+            .lookup_many(&self.kv, ids)?
+            .into_iter()
+            .map(|loc| loc.is_some())
+            .collect())
+    }
+
     /// The record with id `id` (its first occurrence, if it was committed twice).
     pub fn record(&self, id: &RecordId) -> Result<Option<RecordView>> {
         let Some(loc) = self.read_view().ids.lookup(&self.kv, id)? else {

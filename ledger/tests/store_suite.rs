@@ -503,6 +503,35 @@ fn consensus_state<B: Backend>() {
     assert_eq!(l.consensus_get(b"vote/2").unwrap(), Some(b"b".to_vec()));
 }
 
+/// `committed_many` answers for ids in memory, in the column (after
+/// runs are written and the store reopened) and absent, in order.
+fn committed_many_answers_in_order<B: Backend>() {
+    let fx = fixture(2);
+    let b = B::fresh();
+    let mut ids = Vec::new();
+    {
+        let l = Ledger::open(b.open(), &fx.genesis).unwrap().with_id_run(5);
+        for h in 1..=4 {
+            let (recs, ts) = workload_block(&fx, h, 8);
+            ids.extend(recs.iter().map(|r| r.id()));
+            commit(&l, recs, ts);
+        }
+    }
+    let l = Ledger::open(b.open(), &fx.genesis).unwrap().with_id_run(5);
+    let (recs, ts) = workload_block(&fx, 5, 8);
+    ids.extend(recs.iter().map(|r| r.id()));
+    commit(&l, recs, ts);
+    let absent = RecordId(Hash::of(b"never committed"));
+    let mut asked = vec![absent];
+    asked.extend(ids.iter().copied());
+    asked.push(absent);
+    let got = l.committed_many(&asked).unwrap();
+    let mut want = vec![false];
+    want.extend(ids.iter().map(|_| true));
+    want.push(false);
+    assert_eq!(got, want);
+}
+
 fn duplicate_and_rejected_are_logged<B: Backend>() {
     let fx = fixture(1);
     let b = B::fresh();
@@ -644,6 +673,10 @@ macro_rules! suite {
             #[test]
             fn record_ids_in_runs_across_reopens() {
                 super::record_ids_in_runs_across_reopens::<$backend>();
+            }
+            #[test]
+            fn committed_many_answers_in_order() {
+                super::committed_many_answers_in_order::<$backend>();
             }
             #[test]
             fn duplicate_and_rejected_are_logged() {

@@ -198,27 +198,56 @@ impl Mempool {
     }
 
     /// Admits a batch of encoded records; one result per input, in order.
-    /// `committed` says whether an id is already on the chain.
+    /// `committed` says, for each of the ids it is given, whether it is
+    /// already on the chain (asked once per batch).
     pub fn admit(
         &mut self,
         encoded: &[Vec<u8>],
         keys: &dyn IssuerKeys,
-        committed: &dyn Fn(&RecordId) -> bool,
+        committed: &dyn Fn(&[RecordId]) -> Vec<bool>,
     ) -> Vec<Result<RecordId, AdmitError>> {
-        // Stateless and key checks first; signatures of the survivors in one batch.
+        // Decoding and duplicates first (the chain asked once for the
+        // batch), then the key checks; signatures of the survivors in one
+        // batch.
         let mut results: Vec<Result<RecordId, AdmitError>> = Vec::with_capacity(encoded.len());
-        let mut candidates: Vec<(usize, SignedRecord, PublicKey, Vec<u8>, RecordId)> = Vec::new();
+        let mut decoded: Vec<Option<SignedRecord>> = Vec::with_capacity(encoded.len());
         let mut seen = FastSet::default();
-        for (i, bytes) in encoded.iter().enumerate() {
-            match self.precheck(bytes, keys, committed, &mut seen) {
-                Ok((record, key, id)) => {
+        for bytes in encoded {
+            match self.decode(bytes, &mut seen) {
+                Ok((record, id)) => {
+                    decoded.push(Some(record));
+                    results.push(Ok(id));
+                }
+                Err(e) => {
+                    decoded.push(None);
+                    results.push(Err(e));
+                }
+            }
+        }
+        let asked: Vec<RecordId> = results
+            .iter()
+            .filter_map(|r| r.as_ref().ok().copied())
+            .collect();
+        let mut on_chain = committed(&asked).into_iter();
+        let mut candidates: Vec<(usize, SignedRecord, PublicKey, Vec<u8>, RecordId)> = Vec::new();
+        for (i, (bytes, record)) in encoded.iter().zip(decoded).enumerate() {
+            let (Some(record), Some(id)) = (record, results[i].as_ref().ok().copied()) else {
+                continue;
+            };
+            // No answer counts as not on the chain, as a failed lookup
+            // does: execution refuses a duplicate anyway.
+            if on_chain.next().unwrap_or(false) {
+                results[i] = Err(AdmitError::Duplicate(id));
+                continue;
+            }
+            match self.precheck(record, keys) {
+                Ok((record, key)) => {
                     // The record's bytes are in hand: no need to encode it again.
                     let message = SignedRecord::signing_bytes_from_canonical(bytes, &self.chain)
                         .unwrap_or_else(|| record.signing_bytes(&self.chain));
                     candidates.push((i, record, key, message, id));
-                    results.push(Ok(id));
                 }
-                Err(e) => results.push(Err(e)),
+                Err(e) => results[i] = Err(e),
             }
         }
         let items: Vec<BatchItem<'_>> = candidates
@@ -253,19 +282,29 @@ impl Mempool {
         results
     }
 
-    fn precheck(
+    /// Decodes a record and refuses it if this mempool or an earlier
+    /// record of the batch (`seen`) already holds it.
+    fn decode(
         &self,
         bytes: &[u8],
-        keys: &dyn IssuerKeys,
-        committed: &dyn Fn(&RecordId) -> bool,
         seen: &mut FastSet<RecordId>,
-    ) -> Result<(SignedRecord, PublicKey, RecordId), AdmitError> {
+    ) -> Result<(SignedRecord, RecordId), AdmitError> {
         let record = SignedRecord::from_canonical(bytes)?;
         // The id is the hash of exactly these (canonical) bytes.
         let id = RecordId(chancery_types::Hash::of(bytes));
-        if self.ids.contains(&id) || committed(&id) || !seen.insert(id) {
+        if self.ids.contains(&id) || !seen.insert(id) {
             return Err(AdmitError::Duplicate(id));
         }
+        Ok((record, id))
+    }
+
+    /// The checks of a new record besides its signature: issuer, size,
+    /// key, policy. Returns the key to check the signature with.
+    fn precheck(
+        &self,
+        record: SignedRecord,
+        keys: &dyn IssuerKeys,
+    ) -> Result<(SignedRecord, PublicKey), AdmitError> {
         let r = &record.record;
         if !keys.agency_known(&r.issuer) {
             return Err(AdmitError::UnknownIssuer(r.issuer.clone()));
@@ -289,7 +328,7 @@ impl Mempool {
                 record: Box::new(r.clone()),
             });
         }
-        Ok((record, key, id))
+        Ok((record, key))
     }
 
     /// Takes up to `max` records for a block, oldest first. They stay

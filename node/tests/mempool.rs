@@ -54,6 +54,14 @@ fn record(sk: &SecretKey, chain: &ChainId, nonce: u64, body: usize, at: u64) -> 
     .to_canonical()
 }
 
+fn none_committed(ids: &[RecordId]) -> Vec<bool> {
+    vec![false; ids.len()]
+}
+
+fn all_committed(ids: &[RecordId]) -> Vec<bool> {
+    vec![true; ids.len()]
+}
+
 fn limits(max_records: usize) -> Limits {
     Limits {
         max_records,
@@ -90,7 +98,7 @@ fn admits_valid_records_and_names_each_refusal() {
             good.clone(),
         ],
         &keys,
-        &|_| false,
+        &none_committed,
     );
     assert!(r[0].is_ok());
     assert!(
@@ -135,12 +143,12 @@ fn admits_valid_records_and_names_each_refusal() {
 
     // Resubmission and already-committed records are duplicates.
     assert!(matches!(
-        pool.admit(std::slice::from_ref(&good), &keys, &|_| false)[0],
+        pool.admit(std::slice::from_ref(&good), &keys, &none_committed)[0],
         Err(AdmitError::Duplicate(_))
     ));
     let fresh = record(&sk, &chain, 10, 1, 200);
     assert!(matches!(
-        pool.admit(&[fresh], &keys, &|_| true)[0],
+        pool.admit(&[fresh], &keys, &all_committed)[0],
         Err(AdmitError::Duplicate(_))
     ));
     assert_eq!(pool.len(), 1);
@@ -150,11 +158,41 @@ fn admits_valid_records_and_names_each_refusal() {
     assert!(pool.contains(&id));
 }
 
+/// The chain is asked once per batch, about the ids that decoded and are
+/// new to the batch and the pool, and each id it says is committed is a
+/// duplicate.
+#[test]
+fn the_chain_is_asked_once_per_batch_about_new_ids_only() {
+    let (sk, keys, chain) = setup();
+    let mut pool = Mempool::new(chain, limits(100));
+    let batch = vec![
+        record(&sk, &chain, 1, 1, 200),
+        b"not a record".to_vec(),
+        record(&sk, &chain, 2, 1, 200),
+        record(&sk, &chain, 1, 1, 200), // repeats the first
+        record(&sk, &chain, 3, 1, 200),
+    ];
+    let id = |i: usize| SignedRecord::from_canonical(&batch[i]).unwrap().id();
+    let asked = std::cell::RefCell::new(Vec::new());
+    let second_committed = |ids: &[RecordId]| {
+        asked.borrow_mut().push(ids.to_vec());
+        ids.iter().map(|i| *i == id(2)).collect()
+    };
+    let r = pool.admit(&batch, &keys, &second_committed);
+    assert_eq!(*asked.borrow(), vec![vec![id(0), id(2), id(4)]]);
+    assert_eq!(r[0], Ok(id(0)));
+    assert!(matches!(r[1], Err(AdmitError::Decode(_))), "{:?}", r[1]);
+    assert_eq!(r[2], Err(AdmitError::Duplicate(id(2))));
+    assert_eq!(r[3], Err(AdmitError::Duplicate(id(0))));
+    assert_eq!(r[4], Ok(id(4)));
+    assert_eq!(pool.len(), 2);
+}
+
 #[test]
 fn a_policy_refusal_names_the_agency_and_is_not_queued() {
     let (sk, keys, chain) = setup();
     let mut pool = Mempool::new(chain, limits(100));
-    let r = pool.admit(&[record(&sk, &chain, 666, 10, 200)], &keys, &|_| false);
+    let r = pool.admit(&[record(&sk, &chain, 666, 10, 200)], &keys, &none_committed);
     match &r[0] {
         Err(e @ AdmitError::Policy { code, .. }) => {
             assert_eq!(*code, RejectCode::Denied);
@@ -181,7 +219,7 @@ fn unknown_issuer_is_named() {
     r.issuer = AgencyId::new("nobody").unwrap();
     let bytes = r.sign(&sk, &chain).to_canonical();
     assert_eq!(
-        pool.admit(&[bytes], &keys, &|_| false)[0],
+        pool.admit(&[bytes], &keys, &none_committed)[0],
         Err(AdmitError::UnknownIssuer(AgencyId::new("nobody").unwrap()))
     );
 }
@@ -191,7 +229,7 @@ fn bounds_give_full_and_take_is_fifo() {
     let (sk, keys, chain) = setup();
     let mut pool = Mempool::new(chain, limits(3));
     let recs: Vec<Vec<u8>> = (0..5).map(|n| record(&sk, &chain, n, 1, 200)).collect();
-    let r = pool.admit(&recs, &keys, &|_| false);
+    let r = pool.admit(&recs, &keys, &none_committed);
     assert!(r[..3].iter().all(Result::is_ok));
     assert!(matches!(r[3], Err(AdmitError::Full { records: 3, .. })));
     assert!(matches!(r[4], Err(AdmitError::Full { .. })));
@@ -205,17 +243,17 @@ fn bounds_give_full_and_take_is_fifo() {
     // Taken records are held until they commit: still no room, and a
     // resubmission of a held record is a duplicate.
     assert!(matches!(
-        pool.admit(&recs[3..4], &keys, &|_| false)[0],
+        pool.admit(&recs[3..4], &keys, &none_committed)[0],
         Err(AdmitError::Full { records: 3, .. })
     ));
     assert!(matches!(
-        pool.admit(&recs[0..1], &keys, &|_| false)[0],
+        pool.admit(&recs[0..1], &keys, &none_committed)[0],
         Err(AdmitError::Duplicate(_))
     ));
     // Once they commit there is room again.
     pool.remove_committed(&ids);
     assert_eq!(pool.held(), 0);
-    assert!(pool.admit(&recs[3..4], &keys, &|_| false)[0].is_ok());
+    assert!(pool.admit(&recs[3..4], &keys, &none_committed)[0].is_ok());
     pool.remove_committed(&[r[2].clone().unwrap()]);
     assert_eq!(pool.len(), 1);
     assert_eq!(pool.bytes(), recs[3].len());
@@ -227,7 +265,7 @@ fn records_of_a_lost_proposal_go_back_to_the_front() {
     let mut pool = Mempool::new(chain, limits(10));
     let recs: Vec<Vec<u8>> = (0..4).map(|n| record(&sk, &chain, n, 1, 200)).collect();
     let r: Vec<RecordId> = pool
-        .admit(&recs, &keys, &|_| false)
+        .admit(&recs, &keys, &none_committed)
         .into_iter()
         .map(Result::unwrap)
         .collect();

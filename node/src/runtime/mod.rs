@@ -447,7 +447,12 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     fn admit(&mut self, records: &[Vec<u8>]) -> Vec<Result<RecordId, AdmitError>> {
         let keys = proposal::RulesKeys(self.ledger.rules());
         let ledger = &self.ledger;
-        let committed = |id: &RecordId| matches!(ledger.record(id), Ok(Some(_)));
+        let committed = |ids: &[RecordId]| {
+            ledger.committed_many(ids).unwrap_or_else(|e| {
+                warn!(error = %e, "runtime: cannot look up record ids; admitting, execution refuses duplicates");
+                vec![false; ids.len()]
+            })
+        };
         let results = self.mempool.admit(records, &keys, &committed);
         for id in results.iter().flatten() {
             self.verified.insert(*id);
