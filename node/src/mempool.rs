@@ -209,35 +209,27 @@ impl Mempool {
         // Decoding and duplicates first (the chain asked once for the
         // batch), then the key checks; signatures of the survivors in one
         // batch.
-        let mut results: Vec<Result<RecordId, AdmitError>> = Vec::with_capacity(encoded.len());
-        let mut decoded: Vec<Option<SignedRecord>> = Vec::with_capacity(encoded.len());
         let mut seen = FastSet::default();
-        for bytes in encoded {
-            match self.decode(bytes, &mut seen) {
-                Ok((record, id)) => {
-                    decoded.push(Some(record));
-                    results.push(Ok(id));
-                }
-                Err(e) => {
-                    decoded.push(None);
-                    results.push(Err(e));
-                }
-            }
-        }
-        let asked: Vec<RecordId> = results
+        let decoded: Vec<_> = encoded.iter().map(|b| self.decode(b, &mut seen)).collect();
+        let asked: Vec<RecordId> = decoded
             .iter()
-            .filter_map(|r| r.as_ref().ok().copied())
+            .filter_map(|d| d.as_ref().ok().map(|(_, id)| *id))
             .collect();
         let mut on_chain = committed(&asked).into_iter();
+        let mut results: Vec<Result<RecordId, AdmitError>> = Vec::with_capacity(encoded.len());
         let mut candidates: Vec<(usize, SignedRecord, PublicKey, Vec<u8>, RecordId)> = Vec::new();
-        for (i, (bytes, record)) in encoded.iter().zip(decoded).enumerate() {
-            let (Some(record), Some(id)) = (record, results[i].as_ref().ok().copied()) else {
-                continue;
+        for (i, (bytes, d)) in encoded.iter().zip(decoded).enumerate() {
+            let (record, id) = match d {
+                Ok(d) => d,
+                Err(e) => {
+                    results.push(Err(e));
+                    continue;
+                }
             };
             // No answer counts as not on the chain, as a failed lookup
             // does: execution refuses a duplicate anyway.
             if on_chain.next().unwrap_or(false) {
-                results[i] = Err(AdmitError::Duplicate(id));
+                results.push(Err(AdmitError::Duplicate(id)));
                 continue;
             }
             match self.precheck(record, keys) {
@@ -246,8 +238,9 @@ impl Mempool {
                     let message = SignedRecord::signing_bytes_from_canonical(bytes, &self.chain)
                         .unwrap_or_else(|| record.signing_bytes(&self.chain));
                     candidates.push((i, record, key, message, id));
+                    results.push(Ok(id));
                 }
-                Err(e) => results[i] = Err(e),
+                Err(e) => results.push(Err(e)),
             }
         }
         let items: Vec<BatchItem<'_>> = candidates
