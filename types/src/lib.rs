@@ -23,6 +23,7 @@
 //! - [`bounded`]: length-bounded `Bytes`, `Text`, `List`.
 //! - [`fast_hash`]: maps and sets keyed by hashes, with a seeded fast hasher.
 //! - [`hash`]: [`Hash`](struct@Hash) (blake3-256).
+//! - [`keyed_blocks`]: many keyed hashes of 64-byte blocks at once, in SIMD lanes.
 //! - [`crypto`]: keys, key files, domain-separated signatures, the single
 //!   acceptance rule for single and batch verification.
 //! - [`ids`]: `ChainId`, `AgencyId`, `RecordId`, `Timestamp`, field aliases.
@@ -58,6 +59,7 @@ pub mod genesis;
 pub mod governance;
 pub mod hash;
 pub mod ids;
+pub mod keyed_blocks;
 pub mod limits;
 pub mod log_proof;
 pub mod payload;

@@ -12,8 +12,9 @@
 //! counted and no node is allocated or freed on its own (D24).
 //!
 //! Updating takes two steps so that readers never wait for the hashing:
-//! [`StateTrees::plan`] (shared borrow: walks the newest version, hashes
-//! the new paths, picks their slots) and [`StateTrees::apply`] (exclusive
+//! [`StateTrees::plan`] (shared borrow: walks the newest version, lays out
+//! the new paths and picks their slots, then hashes the new nodes a depth
+//! at a time, side by side in SIMD lanes) and [`StateTrees::apply`] (exclusive
 //! borrow: writes the planned nodes, drops the oldest version). Leaves
 //! carry their value bytes, so a proof comes with the value it proves.
 //!
@@ -357,6 +358,7 @@ impl StateTrees {
             trees: self,
             internals: Staged::new(),
             leaves: Staged::new(),
+            levels: Vec::new(),
             replaced: Vec::new(),
             added: 0,
             full: None,
@@ -365,12 +367,13 @@ impl StateTrees {
         if let Some(kind) = p.full {
             return Err(TreeError::Full { kind });
         }
+        let root_hash = p.hash(root);
         Ok(Update {
             planned_on: self.applied,
             internals: p.internals,
             leaves: p.leaves,
             root: root.r,
-            root_hash: root.hash,
+            root_hash,
             len: base.len + p.added,
             replaced: p.replaced,
         })
