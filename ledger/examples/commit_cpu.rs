@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 use chancery_ledger::Ledger;
 use chancery_types::RecordId;
+use chancery_types::log_proof::RootedIds;
 use common::{fixture, fresh_licence_block};
 
 fn main() {
@@ -49,6 +50,8 @@ fn main() {
     for n in 0..warm + blocks {
         let (block, cert, ids) = fresh_licence_block(&ledger, size);
         let verified: HashSet<RecordId> = ids.iter().copied().collect();
+        // As a validator has them: computed while checking the proposal.
+        let ids = RootedIds::new(ids);
         let (start, cpu_start) = (Instant::now(), thread_cpu());
         ledger
             .commit_with_ids(&block, &cert, &verified, ids)

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use chancery_types::bounded::List;
-use chancery_types::log_proof::{entry_hash, records_root};
+use chancery_types::log_proof::{RootedIds, entry_hash};
 use chancery_types::state_proof::{Status, validators_key};
 use chancery_types::{
     Block, Canonical, CommitCertificate, ExecResult, LogEntry, RecordId, Timestamp,
@@ -56,21 +56,22 @@ impl<K: KvStore> Ledger<K> {
         cert: &CommitCertificate,
         sigs: &dyn SignatureCheck,
     ) -> Result<Committed> {
-        let ids = block.records.iter().map(|r| r.id()).collect();
+        let ids = RootedIds::new(block.records.iter().map(|r| r.id()).collect());
         self.commit_with_ids(block, cert, sigs, ids)
     }
 
     /// [`Ledger::commit`], with the ids of the block's records (in block
-    /// order) already computed by the caller, e.g. while it validated the
-    /// proposal: saves hashing every record again. Ids that are not this
-    /// block's do not match its header's records root and are refused
-    /// (`PayloadMismatch`) before anything is executed or written.
+    /// order) and their records root already computed by the caller, e.g.
+    /// while it built or validated the proposal: saves hashing every record
+    /// and every id again. Ids that are not this block's do not make its
+    /// header's records root and are refused (`PayloadMismatch`) before
+    /// anything is executed or written.
     pub fn commit_with_ids(
         &self,
         block: &Block,
         cert: &CommitCertificate,
         sigs: &dyn SignatureCheck,
-        ids: Vec<RecordId>,
+        ids: RootedIds,
     ) -> Result<Committed> {
         let mut committing = self.commit_lock.lock().unwrap_or_else(|e| e.into_inner());
         let tip = self.read_view().tip;
@@ -86,13 +87,14 @@ impl<K: KvStore> Ledger<K> {
                 hash,
             });
         }
-        if h.record_count as usize != block.records.len() || ids.len() != block.records.len() {
+        if h.record_count as usize != block.records.len() || ids.ids().len() != block.records.len()
+        {
             return Err(LedgerError::PayloadMismatch {
                 height: h.height,
                 field: "record_count",
             });
         }
-        if records_root(&ids) != h.records_root {
+        if ids.root() != h.records_root {
             return Err(LedgerError::PayloadMismatch {
                 height: h.height,
                 field: "records_root",
@@ -107,7 +109,15 @@ impl<K: KvStore> Ledger<K> {
                 kv: &self.kv,
                 ids: &v.ids,
             };
-            execute(&rules, &history, &committing.latest, due, block, ids, sigs)?
+            execute(
+                &rules,
+                &history,
+                &committing.latest,
+                due,
+                block,
+                ids.into_ids(),
+                sigs,
+            )?
         };
 
         let n = block.records.len();

@@ -1,8 +1,8 @@
 //! Headers: the header a proposer builds, and the checks a header must
 //! pass to follow the tip.
 
-use chancery_types::log_proof::records_root;
-use chancery_types::{BlockHeader, ChainId, Hash, RecordId, Timestamp};
+use chancery_types::log_proof::RootedIds;
+use chancery_types::{BlockHeader, ChainId, Hash, Timestamp};
 
 use crate::error::{LedgerError, Result, missing};
 use crate::keys::TipRecord;
@@ -45,7 +45,7 @@ impl<K: KvStore> Ledger<K> {
         let summary = self
             .exec_summary(exec_height)?
             .ok_or_else(|| missing("exec summary", format!("none at height {exec_height}")))?;
-        let ids: Vec<RecordId> = records.iter().map(|r| r.id()).collect();
+        let ids = RootedIds::new(records.iter().map(|r| r.id()).collect());
         Ok(self.header_on(height, tip.hash, &summary, params, &ids))
     }
 
@@ -60,7 +60,7 @@ impl<K: KvStore> Ledger<K> {
         parent: Hash,
         summary: &ExecSummary,
         params: &HeaderParams,
-        ids: &[RecordId],
+        ids: &RootedIds,
     ) -> BlockHeader {
         BlockHeader {
             chain_id: self.chain_id,
@@ -69,8 +69,8 @@ impl<K: KvStore> Ledger<K> {
             parent,
             timestamp: params.timestamp,
             proposer: params.proposer,
-            records_root: records_root(ids),
-            record_count: ids.len() as u32,
+            records_root: ids.root(),
+            record_count: ids.ids().len() as u32,
             exec_height: summary.height,
             log_root: summary.log_root,
             log_size: summary.log_size,

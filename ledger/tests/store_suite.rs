@@ -5,7 +5,7 @@ mod common;
 
 use chancery_ledger::kv::{Batch, Column, KvStore};
 use chancery_ledger::{Cursor, Filter, Ledger, LedgerError, MemKv, NothingVerified, RocksKv};
-use chancery_types::log_proof::{LogHead, entry_hash, root_of_leaf_hashes};
+use chancery_types::log_proof::{LogHead, RootedIds, entry_hash, root_of_leaf_hashes};
 use chancery_types::state_proof::{Status, licence_key};
 use chancery_types::{Canonical, ExecResult, Hash, RecordId, RecordKind, RejectCode, SignedRecord};
 use common::*;
@@ -210,7 +210,9 @@ fn refuses_bad_blocks<B: Backend>() {
         (ids[1..].to_vec(), "record_count"),
         (reordered, "records_root"),
     ] {
-        let err = l.commit_with_ids(&good, &cert, &sigs, wrong).unwrap_err();
+        let err = l
+            .commit_with_ids(&good, &cert, &sigs, RootedIds::new(wrong))
+            .unwrap_err();
         assert!(
             matches!(err, LedgerError::PayloadMismatch { field: f, .. } if f == field),
             "{err}"
@@ -220,7 +222,9 @@ fn refuses_bad_blocks<B: Backend>() {
     // as it would without them.
     assert_eq!(l.tip().height, 1);
     assert_eq!(l.log_size(), 8);
-    let with_ids = l.commit_with_ids(&good, &cert, &sigs, ids).unwrap();
+    let with_ids = l
+        .commit_with_ids(&good, &cert, &sigs, RootedIds::new(ids))
+        .unwrap();
     assert_eq!(l.tip().height, 2);
     let other = B::fresh();
     let m = Ledger::open(other.open(), &fx.genesis).unwrap();

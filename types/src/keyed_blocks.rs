@@ -99,6 +99,9 @@ mod tests {
         keyed_hash_blocks(&[1u8; 32], &blocks, &mut a);
         keyed_hash_blocks(&[2u8; 32], &blocks, &mut b);
         assert_ne!(a, b);
-        assert_eq!(a[1].0, *blake3::keyed_hash(&[1u8; 32], &blocks[1]).as_bytes());
+        assert_eq!(
+            a[1].0,
+            *blake3::keyed_hash(&[1u8; 32], &blocks[1]).as_bytes()
+        );
     }
 }

@@ -83,6 +83,39 @@ pub fn records_root(ids: &[RecordId]) -> Hash {
     root_of_leaf_hashes(&leaves)
 }
 
+/// A block's record ids, in block order, with the `records_root` they
+/// make, computed once: whoever builds or validates a block computes it,
+/// and the commit compares it with the header's instead of hashing every
+/// id again. The fields are private, so the root always belongs to the ids.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RootedIds {
+    ids: Vec<RecordId>,
+    root: Hash,
+}
+
+impl RootedIds {
+    /// `ids` and their [`records_root`].
+    pub fn new(ids: Vec<RecordId>) -> Self {
+        let root = records_root(&ids);
+        RootedIds { ids, root }
+    }
+
+    /// The ids, in block order.
+    pub fn ids(&self) -> &[RecordId] {
+        &self.ids
+    }
+
+    /// Their `records_root`.
+    pub fn root(&self) -> Hash {
+        self.root
+    }
+
+    /// The ids, without the root.
+    pub fn into_ids(self) -> Vec<RecordId> {
+        self.ids
+    }
+}
+
 /// The largest power of two strictly below `n` (`n ≥ 2`).
 pub fn largest_power_of_two_below(n: u64) -> u64 {
     debug_assert!(n >= 2);
@@ -313,6 +346,19 @@ mod tests {
 
     fn leaves(n: u64) -> Vec<Hash> {
         (0..n).map(|i| leaf_hash(&i.to_le_bytes())).collect()
+    }
+
+    #[test]
+    fn rooted_ids_carry_their_own_records_root() {
+        let ids: Vec<RecordId> = (0..5u8).map(|i| RecordId(Hash([i; 32]))).collect();
+        let rooted = RootedIds::new(ids.clone());
+        assert_eq!(rooted.root(), records_root(&ids));
+        assert_eq!(rooted.ids(), ids.as_slice());
+        let mut swapped = ids.clone();
+        swapped.swap(0, 1);
+        assert_ne!(RootedIds::new(swapped).root(), rooted.root());
+        assert_eq!(RootedIds::new(Vec::new()).root(), empty_root());
+        assert_eq!(rooted.into_ids(), ids);
     }
 
     #[test]

@@ -37,6 +37,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use chancery_consensus::{Action, Config as ReplicaConfig, Input, Replica, Timer};
 use chancery_ledger::{KvStore, Ledger};
 use chancery_types::fast_hash::{FastMap, FastSet};
+use chancery_types::log_proof::RootedIds;
 use chancery_types::{BlockHeader, Canonical, ExecResult, Hash, RecordId};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
@@ -160,10 +161,10 @@ pub struct Runtime<K: KvStore> {
     state_store: persist::StateStore,
     /// Records gossiped during the current turn, admitted at its end.
     gossip: GossipTurn,
-    /// Record ids of blocks this node proposed or validated, by header
-    /// hash, with their height: the commit takes them instead of hashing
-    /// every record again.
-    block_ids: FastMap<Hash, (u64, Vec<RecordId>)>,
+    /// Record ids of blocks this node proposed or validated, with their
+    /// records root, by header hash, with their height: the commit takes
+    /// them instead of hashing every record and id again.
+    block_ids: FastMap<Hash, (u64, RootedIds)>,
     /// Records whose signatures this node verified at admission.
     verified: FastSet<RecordId>,
     /// Highest height of a block with records seen (proposed or

@@ -7,7 +7,7 @@ use chancery_consensus::{Action, Input};
 use chancery_ledger::{HeaderParams, KvStore, Rules};
 use chancery_types::bounded::List;
 use chancery_types::crypto::batch::{BatchItem, verify_batch};
-use chancery_types::log_proof::records_root;
+use chancery_types::log_proof::RootedIds;
 use chancery_types::{AgencyId, Block, KeyId, PublicKey, RecordId, SignedRecord, Timestamp};
 use tracing::debug;
 
@@ -100,11 +100,11 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         self.pending_proposal = None;
         let taken = self.mempool.take(self.limits.max_records);
         let records: Vec<SignedRecord> = taken.iter().map(|a| a.record.clone()).collect();
-        let ids: Vec<RecordId> = taken.iter().map(|a| a.id).collect();
+        let ids = RootedIds::new(taken.iter().map(|a| a.id).collect());
         // Kept until this height commits: if another block wins it, these
         // go back to the mempool.
         self.inflight.entry(height).or_default().extend(taken);
-        if !ids.is_empty() {
+        if !ids.ids().is_empty() {
             self.last_busy_height = self.last_busy_height.max(height);
         }
         let params = HeaderParams {
@@ -150,8 +150,8 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
                 return;
             }
         };
-        let ids: Vec<RecordId> = block.records.iter().map(|r| r.id()).collect();
-        if !ids.is_empty() {
+        let ids = RootedIds::new(block.records.iter().map(|r| r.id()).collect());
+        if !ids.ids().is_empty() {
             self.last_busy_height = self.last_busy_height.max(h.height);
         }
         let mut valid = h.chain_id == rules.chain_id
@@ -160,11 +160,11 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             && h.log_size == summary.log_size
             && h.state_root == summary.state_root
             && h.record_count as usize == block.records.len()
-            && h.records_root == records_root(&ids)
+            && h.records_root == ids.root()
             && h.validator_set_hash == self.set.hash()
             && h.timestamp >= self.parent_timestamp(&h.parent);
         if valid {
-            valid = self.signatures_ok(&block.records, &ids);
+            valid = self.signatures_ok(&block.records, ids.ids());
         }
         if !valid {
             debug!(height = h.height, "runtime: proposal failed validation");
