@@ -1,6 +1,7 @@
 //! Ledger benchmarks: commit throughput (1,000-record blocks, one synced
-//! RocksDB batch per block), inclusion-proof generation and verification,
-//! and state-tree update cost per record.
+//! RocksDB batch per block), the store's share of it (the synced write of
+//! each commit's batch alone), inclusion-proof generation and
+//! verification, and state-tree update cost per record.
 //!
 //! `cargo bench -p chancery-ledger`. Signatures are marked as verified at
 //! admission, and the record ids are passed in as a validator passes them
@@ -13,11 +14,12 @@
 mod common;
 
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use chancery_ledger::kv::{Batch, Column};
 use chancery_ledger::smt::StateTrees;
-use chancery_ledger::{KvStore, Ledger};
+use chancery_ledger::{KvStore, Ledger, MemKv, RocksKv};
 use chancery_types::log_proof::{LogHead, RootedIds, entry_hash};
 use chancery_types::{Hash, RecordId};
 use common::*;
@@ -66,6 +68,79 @@ fn commit_throughput(c: &mut Criterion) {
     g.throughput(Throughput::Elements(SMALL_BLOCK as u64));
     g.bench_function("rocksdb_200_records_synced", |b| {
         b.iter_custom(|iters| commit_n(&rocks, iters, SMALL_BLOCK))
+    });
+    g.finish();
+}
+
+/// A store that keeps a copy of every batch written to it, so that a
+/// ledger's commits can be replayed into another store.
+struct Recording {
+    inner: MemKv,
+    written: Arc<Mutex<Vec<Batch>>>,
+}
+
+impl KvStore for Recording {
+    fn get(&self, col: Column, key: &[u8]) -> chancery_ledger::Result<Option<Vec<u8>>> {
+        self.inner.get(col, key)
+    }
+    fn write(&self, batch: Batch) -> chancery_ledger::Result<()> {
+        self.written.lock().unwrap().push(batch.clone());
+        self.inner.write(batch)
+    }
+    fn scan(
+        &self,
+        col: Column,
+        from: &[u8],
+        to: Option<&[u8]>,
+        limit: usize,
+    ) -> chancery_ledger::Result<Vec<(Vec<u8>, Vec<u8>)>> {
+        self.inner.scan(col, from, to, limit)
+    }
+}
+
+/// The store alone: a ledger on an in-memory store commits each block
+/// (not timed), and the batch that commit wrote is then written, synced,
+/// to a RocksDB store that has received every earlier batch (timed).
+fn store_write(c: &mut Criterion) {
+    let fx = fixture(4);
+    let mut g = c.benchmark_group("store");
+    g.throughput(Throughput::Elements(BLOCK as u64));
+    g.sample_size(10);
+    g.warm_up_time(Duration::from_secs(1));
+    g.measurement_time(Duration::from_secs(6));
+    let written = Arc::new(Mutex::new(Vec::new()));
+    let source = Ledger::open(
+        Recording {
+            inner: MemKv::new(),
+            written: written.clone(),
+        },
+        &fx.genesis,
+    )
+    .unwrap();
+    let take = || std::mem::take(&mut *written.lock().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let rocks = RocksKv::open(dir.path()).unwrap();
+    let replay = |rocks: &RocksKv, batches: Vec<Batch>| -> Duration {
+        let start = Instant::now();
+        for b in batches {
+            rocks.write(b).unwrap();
+        }
+        start.elapsed()
+    };
+    replay(&rocks, take());
+    g.bench_function("rocksdb_write_1000_record_commits_synced", |b| {
+        b.iter_custom(|iters| {
+            let mut total = Duration::ZERO;
+            for _ in 0..iters {
+                let (block, cert, ids) = fresh_licence_block(&source, BLOCK);
+                let verified: HashSet<RecordId> = ids.iter().copied().collect();
+                source
+                    .commit_with_ids(&block, &cert, &verified, RootedIds::new(ids))
+                    .unwrap();
+                total += replay(&rocks, take());
+            }
+            total
+        })
     });
     g.finish();
 }
@@ -166,5 +241,5 @@ fn state_tree(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, commit_throughput, proofs, state_tree);
+criterion_group!(benches, commit_throughput, store_write, proofs, state_tree);
 criterion_main!(benches);
