@@ -14,6 +14,9 @@
 //! [rpc]
 //! listen = "127.0.0.1:27200"
 //!
+//! [mempool]
+//! regossip_after = "3s"          # send records still waiting again
+//!
 //! [block]
 //! max_records = 2000
 //! max_delay = "20ms"
@@ -136,6 +139,12 @@ pub struct MempoolConfig {
     /// long (at least two full blocks; see ARCHITECTURE.md D33).
     #[serde(with = "humantime_serde")]
     pub max_backlog: Duration,
+    /// Records still waiting this long after they were admitted (or last
+    /// sent) are sent to the other validators again: a gossip frame lost
+    /// while a peer was unreachable or restarting must not leave them
+    /// waiting for a primary that never received them.
+    #[serde(with = "humantime_serde")]
+    pub regossip_after: Duration,
 }
 
 impl Default for MempoolConfig {
@@ -144,6 +153,7 @@ impl Default for MempoolConfig {
             max_records: 200_000,
             max_bytes: 256 * 1024 * 1024,
             max_backlog: Duration::from_millis(500),
+            regossip_after: Duration::from_secs(3),
         }
     }
 }
@@ -356,6 +366,9 @@ impl NodeConfig {
         if self.mempool.max_backlog.is_zero() {
             return Err(invalid("mempool.max_backlog", "must be more than zero"));
         }
+        if self.mempool.regossip_after < Duration::from_millis(100) {
+            return Err(invalid("mempool.regossip_after", "must be at least 100ms"));
+        }
         if self.block.max_records == 0
             || self.block.max_records > chancery_types::limits::MAX_BLOCK_RECORDS
         {
@@ -453,6 +466,13 @@ network_key = "network.key"
             NodeConfig::parse(MINIMAL).unwrap().mempool.max_backlog,
             Duration::from_millis(500)
         );
+        let c =
+            NodeConfig::parse(&format!("{MINIMAL}\n[mempool]\nregossip_after = \"1s\"\n")).unwrap();
+        assert_eq!(c.mempool.regossip_after, Duration::from_secs(1));
+        assert_eq!(
+            NodeConfig::parse(MINIMAL).unwrap().mempool.regossip_after,
+            Duration::from_secs(3)
+        );
     }
 
     #[test]
@@ -529,6 +549,10 @@ network_key = "network.key"
         for (extra, key) in [
             ("[block]\nmax_records = 0", "block.max_records"),
             ("[mempool]\nmax_backlog = \"0s\"", "mempool.max_backlog"),
+            (
+                "[mempool]\nregossip_after = \"10ms\"",
+                "mempool.regossip_after",
+            ),
             ("[block]\nmax_records = 1000000", "block.max_records"),
             (
                 "[consensus]\nbase_timeout = \"2s\"\nmax_timeout = \"1s\"",

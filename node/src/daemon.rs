@@ -173,6 +173,7 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
             max_records: config.mempool.max_records,
             max_bytes: config.mempool.max_bytes,
             max_backlog: config.mempool.max_backlog,
+            regossip_after: config.mempool.regossip_after,
         },
     );
     let replica = ReplicaConfig {

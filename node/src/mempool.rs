@@ -9,9 +9,11 @@
 //! records and bytes: past either bound, admission answers
 //! [`AdmitError::Full`], which the API reports as RESOURCE_EXHAUSTED.
 //! Client submissions meet a tighter bound first, [`AdmitError::Busy`]
-//! (see `runtime::backlog`).
+//! (see `runtime::backlog`). Records still queued `regossip_after` after
+//! they arrived are handed back to be gossiped again ([`Mempool::stale`]).
 
 use std::collections::VecDeque;
+use std::time::Instant;
 
 use chancery_types::crypto::batch::{BatchItem, verify_batch};
 use chancery_types::fast_hash::{FastMap, FastSet};
@@ -124,6 +126,9 @@ pub struct Limits {
     /// Client submissions wait behind at most this long of the network's
     /// peak commit rate (the runtime's backlog bound).
     pub max_backlog: std::time::Duration,
+    /// Queued records waiting this long are sent to the other validators
+    /// again ([`Mempool::stale`]).
+    pub regossip_after: std::time::Duration,
 }
 
 /// One admitted record.
@@ -135,6 +140,11 @@ pub struct Admitted {
     pub record: SignedRecord,
     /// Its canonical size.
     pub size: usize,
+    /// When it was admitted, or last handed out by [`Mempool::stale`].
+    pub since: Instant,
+    /// A client submitted it to this node ([`Mempool::submit`]), which
+    /// therefore gossips it again while it waits.
+    pub submitted: bool,
 }
 
 /// Pending records in arrival order, plus the records taken for a
@@ -197,18 +207,40 @@ impl Mempool {
         self.ids.contains(id)
     }
 
-    /// Admits a batch of encoded records; one result per input, in order.
-    /// `committed` says, for each of the ids it is given, whether it is
-    /// already on the chain (asked once per batch).
+    /// Admits a batch of encoded records gossiped by a peer; one result
+    /// per input, in order. `committed` says, for each of the ids it is
+    /// given, whether it is already on the chain (asked once per batch).
     pub fn admit(
         &mut self,
         encoded: &[Vec<u8>],
         keys: &dyn IssuerKeys,
         committed: &dyn Fn(&[RecordId]) -> Vec<bool>,
     ) -> Vec<Result<RecordId, AdmitError>> {
+        self.admit_from(encoded, keys, committed, false)
+    }
+
+    /// As [`Mempool::admit`], for records a client submitted to this node:
+    /// [`Mempool::stale`] hands these back while they wait.
+    pub fn submit(
+        &mut self,
+        encoded: &[Vec<u8>],
+        keys: &dyn IssuerKeys,
+        committed: &dyn Fn(&[RecordId]) -> Vec<bool>,
+    ) -> Vec<Result<RecordId, AdmitError>> {
+        self.admit_from(encoded, keys, committed, true)
+    }
+
+    fn admit_from(
+        &mut self,
+        encoded: &[Vec<u8>],
+        keys: &dyn IssuerKeys,
+        committed: &dyn Fn(&[RecordId]) -> Vec<bool>,
+        submitted: bool,
+    ) -> Vec<Result<RecordId, AdmitError>> {
         // Decoding and duplicates first (the chain asked once for the
         // batch), then the key checks; signatures of the survivors in one
         // batch.
+        let now = Instant::now();
         let mut seen = FastSet::default();
         let decoded: Vec<_> = encoded.iter().map(|b| self.decode(b, &mut seen)).collect();
         let asked: Vec<RecordId> = decoded
@@ -270,7 +302,13 @@ impl Mempool {
             }
             self.bytes += size;
             self.ids.insert(id);
-            self.queue.push_back(Admitted { id, record, size });
+            self.queue.push_back(Admitted {
+                id,
+                record,
+                size,
+                since: now,
+                submitted,
+            });
         }
         results
     }
@@ -334,6 +372,30 @@ impl Mempool {
             self.held.insert(a.id, a.size);
         }
         taken
+    }
+
+    /// The encodings of up to `max` queued records submitted here
+    /// ([`Mempool::submit`]) that have waited `limits().regossip_after` or
+    /// longer at `now` since they were admitted or last returned here,
+    /// oldest in the queue first; each
+    /// returned record waits a full interval again before it is returned
+    /// again. The runtime sends them to the other validators once more, so
+    /// a record whose gossip was lost (a peer unreachable, or restarted
+    /// and its mempool empty) still reaches whichever validator proposes.
+    /// Records taken for a proposal are not queued, so not returned.
+    pub fn stale(&mut self, now: Instant, max: usize) -> Vec<Vec<u8>> {
+        let after = self.limits.regossip_after;
+        let mut out = Vec::new();
+        for a in self.queue.iter_mut() {
+            if out.len() >= max {
+                break;
+            }
+            if a.submitted && now.saturating_duration_since(a.since) >= after {
+                a.since = now;
+                out.push(a.record.to_canonical());
+            }
+        }
+        out
     }
 
     /// Puts records taken for a block that did not commit back at the

@@ -67,6 +67,7 @@ fn limits(max_records: usize) -> Limits {
         max_records,
         max_bytes: 1 << 20,
         max_backlog: std::time::Duration::from_secs(1),
+        regossip_after: std::time::Duration::from_secs(3),
     }
 }
 
@@ -277,4 +278,41 @@ fn records_of_a_lost_proposal_go_back_to_the_front() {
     assert_eq!(pool.bytes(), bytes);
     let order: Vec<RecordId> = pool.take(4).iter().map(|a| a.id).collect();
     assert_eq!(order, r);
+}
+
+#[test]
+fn submitted_records_waiting_too_long_are_handed_back_once_per_interval() {
+    use std::time::{Duration, Instant};
+    let (sk, keys, chain) = setup();
+    let mut pool = Mempool::new(chain, limits(100)); // regossip_after: 3 s
+    let start = Instant::now();
+    let recs: Vec<Vec<u8>> = (0..5).map(|i| record(&sk, &chain, i, 10, 200)).collect();
+    assert!(
+        pool.submit(&recs, &keys, &none_committed)
+            .iter()
+            .all(Result::is_ok)
+    );
+    // Gossiped from a peer: the peer sends it again, not this node.
+    let gossiped = record(&sk, &chain, 99, 10, 200);
+    assert!(pool.admit(&[gossiped], &keys, &none_committed)[0].is_ok());
+    // Not yet: none has waited 3 s.
+    assert!(pool.stale(start, 100).is_empty());
+    assert!(pool.stale(start + Duration::from_secs(2), 100).is_empty());
+    // Taken for a proposal: no longer queued, so not handed back.
+    let taken = pool.take(1);
+    assert_eq!(taken[0].record.to_canonical(), recs[0]);
+    let later = Instant::now() + Duration::from_secs(3);
+    // The oldest first, at most `max`, exactly the bytes admitted.
+    assert_eq!(pool.stale(later, 3), recs[1..4].to_vec());
+    assert_eq!(pool.stale(later, 100), recs[4..].to_vec());
+    // Each waits a full interval again.
+    assert!(pool.stale(later + Duration::from_secs(2), 100).is_empty());
+    assert_eq!(
+        pool.stale(later + Duration::from_secs(3), 100),
+        recs[1..].to_vec()
+    );
+    // Nothing stays queued once committed.
+    let ids: Vec<RecordId> = recs.iter().map(|r| RecordId(Hash::of(r))).collect();
+    pool.remove_committed(&ids);
+    assert!(pool.stale(later + Duration::from_secs(60), 100).is_empty());
 }

@@ -86,9 +86,152 @@ fn genesis(keys: &[Keys], ports: &[u16]) -> Genesis {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn four_validators_commit_submitted_records_identically() {
-    let n = 4;
+/// One validator's runtime, running in this process.
+struct Node {
+    ledger: Arc<Ledger<chancery_ledger::MemKv>>,
+    commands: mpsc::Sender<Command>,
+    events: broadcast::Receiver<CommitEvent>,
+}
+
+/// What the tests vary between validators' settings.
+#[derive(Clone, Copy)]
+struct Tuning {
+    /// The first view-change timeout.
+    base_timeout_ms: u64,
+    /// `mempool.regossip_after`.
+    regossip_after: Duration,
+}
+
+const TUNING: Tuning = Tuning {
+    base_timeout_ms: 2_000,
+    regossip_after: Duration::from_secs(3),
+};
+
+/// Starts validator `i` of the network `g` (p2p on `ports[i]`).
+fn spawn(
+    i: usize,
+    keys: &[Keys],
+    ports: &[u16],
+    g: &Genesis,
+    stop: &watch::Receiver<bool>,
+    tuning: Tuning,
+) -> Node {
+    let chain = g.chain_id();
+    let peers = PeerSet::from_validators(&g.validators).unwrap();
+    let k = &keys[i];
+    let net = p2p::spawn(
+        keypair(&k.network).unwrap(),
+        watch::channel(peers).1,
+        NetConfig {
+            listen: format!("/ip4/127.0.0.1/tcp/{}", ports[i]).parse().unwrap(),
+            max_frame: 64 << 20,
+            max_connections_per_peer: 2,
+            redial_interval: Duration::from_millis(100),
+        },
+        stop.clone(),
+    )
+    .unwrap();
+    let ledger = Arc::new(Ledger::in_memory(g).unwrap());
+    let config = ReplicaConfig {
+        chain_id: chain,
+        validators: g.validators.clone(),
+        me: i as u16,
+        key: SecretKey::from_seed(&k.consensus.seed()),
+        window: 2,
+        execution_lag: 2,
+        timeouts: Timeouts {
+            base_ms: tuning.base_timeout_ms,
+            max_ms: tuning.base_timeout_ms * 5,
+        },
+    };
+    let mempool = Mempool::new(
+        chain,
+        Limits {
+            max_records: 10_000,
+            max_bytes: 64 << 20,
+            max_backlog: std::time::Duration::from_secs(10),
+            regossip_after: tuning.regossip_after,
+        },
+    );
+    let (rt, events) = Runtime::new(
+        config,
+        ledger.clone(),
+        mempool,
+        net.outbox,
+        BlockLimits {
+            max_records: 100,
+            max_delay: Duration::from_millis(20),
+            eager: true,
+            certify_interval: Duration::from_millis(20),
+            idle_interval: Duration::from_millis(200),
+        },
+    )
+    .unwrap();
+    let (commands, cmd_rx) = mpsc::channel(16);
+    tokio::spawn(rt.run(net.inbound, cmd_rx, stop.clone()));
+    std::mem::forget(net.connected);
+    Node {
+        ledger,
+        commands,
+        events,
+    }
+}
+
+/// `count` signed licences from agency `agency`, subjects `<tag>-<i>`.
+fn licences(keys: &[Keys], chain: &ChainId, agency: usize, tag: &str, count: u64) -> Vec<Vec<u8>> {
+    let issuer = AgencyId::new(format!("agency-{agency}")).unwrap();
+    (0..count)
+        .map(|i| {
+            Record {
+                kind: RecordKind::LicenceIssue {
+                    class: Text::new("driving").unwrap(),
+                    valid_from: Timestamp(0),
+                    valid_until: Timestamp(u64::MAX / 2),
+                },
+                issuer: issuer.clone(),
+                key_id: keys[agency].issuer.public().key_id(),
+                subject: Text::new(format!("{tag}-{i}")).unwrap(),
+                body: Bytes::new(b"{}".to_vec()).unwrap(),
+                references: List::default(),
+                // Within the ledger's bounds around the block time.
+                timestamp: Timestamp(chancery_node::runtime::now_ms()),
+                nonce: i,
+            }
+            .sign(&keys[agency].issuer, chain)
+            .to_canonical()
+        })
+        .collect()
+}
+
+/// Waits until `events` has reported every one of `ids` committed and
+/// accepted; panics after `within`.
+async fn await_commits(
+    events: &mut broadcast::Receiver<CommitEvent>,
+    ids: &[RecordId],
+    within: Duration,
+    who: &str,
+) {
+    let mut seen = std::collections::HashSet::new();
+    let deadline = tokio::time::Instant::now() + within;
+    while seen.len() < ids.len() {
+        let ev = tokio::time::timeout_at(deadline, events.recv())
+            .await
+            .unwrap_or_else(|_| {
+                panic!(
+                    "{who} committed only {} of {} records",
+                    seen.len(),
+                    ids.len()
+                )
+            })
+            .unwrap();
+        for &(id, result) in ev.records.iter() {
+            assert_eq!(result, ExecResult::Accepted, "{who}: {id}");
+            seen.insert(id);
+        }
+    }
+}
+
+fn network(n: usize) -> (Vec<Keys>, Vec<u16>, Genesis) {
     let keys: Vec<Keys> = (0..n)
         .map(|_| Keys {
             issuer: SecretKey::generate(),
@@ -98,92 +241,23 @@ async fn four_validators_commit_submitted_records_identically() {
         .collect();
     let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
     let g = genesis(&keys, &ports);
-    let chain = g.chain_id();
-    let peers = PeerSet::from_validators(&g.validators).unwrap();
-    let (_stop_tx, stop) = watch::channel(false);
+    (keys, ports, g)
+}
 
-    let mut ledgers = Vec::new();
-    let mut commands = Vec::new();
-    let mut events: Vec<broadcast::Receiver<CommitEvent>> = Vec::new();
-    for (i, k) in keys.iter().enumerate() {
-        let net = p2p::spawn(
-            keypair(&k.network).unwrap(),
-            watch::channel(peers.clone()).1,
-            NetConfig {
-                listen: format!("/ip4/127.0.0.1/tcp/{}", ports[i]).parse().unwrap(),
-                max_frame: 64 << 20,
-                max_connections_per_peer: 2,
-                redial_interval: Duration::from_millis(100),
-            },
-            stop.clone(),
-        )
-        .unwrap();
-        let ledger = Arc::new(Ledger::in_memory(&g).unwrap());
-        let config = ReplicaConfig {
-            chain_id: chain,
-            validators: g.validators.clone(),
-            me: i as u16,
-            key: SecretKey::from_seed(&k.consensus.seed()),
-            window: 2,
-            execution_lag: 2,
-            timeouts: Timeouts {
-                base_ms: 2_000,
-                max_ms: 10_000,
-            },
-        };
-        let mempool = Mempool::new(
-            chain,
-            Limits {
-                max_records: 10_000,
-                max_bytes: 64 << 20,
-                max_backlog: std::time::Duration::from_secs(10),
-            },
-        );
-        let (rt, rx) = Runtime::new(
-            config,
-            ledger.clone(),
-            mempool,
-            net.outbox,
-            BlockLimits {
-                max_records: 100,
-                max_delay: Duration::from_millis(20),
-                eager: true,
-                certify_interval: Duration::from_millis(20),
-                idle_interval: Duration::from_millis(200),
-            },
-        )
-        .unwrap();
-        let (cmd_tx, cmd_rx) = mpsc::channel(16);
-        tokio::spawn(rt.run(net.inbound, cmd_rx, stop.clone()));
-        std::mem::forget(net.connected);
-        ledgers.push(ledger);
-        commands.push(cmd_tx);
-        events.push(rx);
-    }
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn four_validators_commit_submitted_records_identically() {
+    let (keys, ports, g) = network(4);
+    let chain = g.chain_id();
+    let (_stop_tx, stop) = watch::channel(false);
+    let nodes: Vec<Node> = (0..4)
+        .map(|i| spawn(i, &keys, &ports, &g, &stop, TUNING))
+        .collect();
+    let ledgers: Vec<_> = nodes.iter().map(|n| n.ledger.clone()).collect();
+    let commands: Vec<_> = nodes.iter().map(|n| n.commands.clone()).collect();
+    let mut events: Vec<_> = nodes.into_iter().map(|n| n.events).collect();
 
     // 200 licences from agency-1, submitted to validator 1 (a backup in view 0).
-    let issuer = AgencyId::new("agency-1").unwrap();
-    let records: Vec<Vec<u8>> = (0..201u64)
-        .map(|i| {
-            Record {
-                kind: RecordKind::LicenceIssue {
-                    class: Text::new("driving").unwrap(),
-                    valid_from: Timestamp(0),
-                    valid_until: Timestamp(u64::MAX / 2),
-                },
-                issuer: issuer.clone(),
-                key_id: keys[1].issuer.public().key_id(),
-                subject: Text::new(format!("DL-{i}")).unwrap(),
-                body: Bytes::new(b"{}".to_vec()).unwrap(),
-                references: List::default(),
-                // Within the ledger's bounds around the block time.
-                timestamp: Timestamp(chancery_node::runtime::now_ms()),
-                nonce: i,
-            }
-            .sign(&keys[1].issuer, &chain)
-            .to_canonical()
-        })
-        .collect();
+    let records = licences(&keys, &chain, 1, "DL", 201);
     let extra = records[200..].to_vec();
     let records = records[..200].to_vec();
     let (reply_tx, reply_rx) = oneshot::channel();
@@ -226,24 +300,7 @@ async fn four_validators_commit_submitted_records_identically() {
 
     // Every validator commits every record.
     for (i, rx) in events.iter_mut().enumerate() {
-        let mut seen = std::collections::HashSet::new();
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
-        while seen.len() < ids.len() {
-            let ev = tokio::time::timeout_at(deadline, rx.recv())
-                .await
-                .unwrap_or_else(|_| {
-                    panic!(
-                        "validator {i} committed only {} of {} records",
-                        seen.len(),
-                        ids.len()
-                    )
-                })
-                .unwrap();
-            for &(id, result) in ev.records.iter() {
-                assert_eq!(result, ExecResult::Accepted, "validator {i}: {id}");
-                seen.insert(id);
-            }
-        }
+        await_commits(rx, &ids, Duration::from_secs(60), &format!("validator {i}")).await;
     }
     // Same blocks everywhere, byte for byte, up to the lowest common tip.
     let tip = ledgers.iter().map(|l| l.tip().height).min().unwrap();
@@ -270,4 +327,57 @@ async fn four_validators_commit_submitted_records_identically() {
         .await
         .unwrap();
     assert!(reply_rx.await.unwrap()[0].is_err());
+}
+
+/// A record whose gossip the primary never received still commits: it
+/// is gossiped again once it has waited `regossip_after`. Validator 0,
+/// the primary of view 0, starts only after the records were submitted
+/// to validator 1 and gossiped (its copy dropped: it was not there), and
+/// view changes are too slow to rescue them, so without the second
+/// gossip they would wait for a proposer that never hears of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_whose_gossip_was_lost_are_gossiped_again() {
+    let (keys, ports, g) = network(4);
+    let chain = g.chain_id();
+    let (_stop_tx, stop) = watch::channel(false);
+    let tuning = Tuning {
+        base_timeout_ms: 120_000,
+        regossip_after: Duration::from_millis(500),
+    };
+    let mut backups: Vec<Node> = (1..4)
+        .map(|i| spawn(i, &keys, &ports, &g, &stop, tuning))
+        .collect();
+    // The backups connect to each other before the records go out.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let records = licences(&keys, &chain, 1, "LOST", 20);
+    let (reply_tx, reply_rx) = oneshot::channel();
+    backups[0]
+        .commands
+        .send(Command::Submit {
+            records,
+            reply: reply_tx,
+        })
+        .await
+        .unwrap();
+    let ids: Vec<RecordId> = reply_rx
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    let mut primary = spawn(0, &keys, &ports, &g, &stop, tuning);
+    await_commits(
+        &mut primary.events,
+        &ids,
+        Duration::from_secs(30),
+        "validator 0",
+    )
+    .await;
+    await_commits(
+        &mut backups[0].events,
+        &ids,
+        Duration::from_secs(30),
+        "validator 1",
+    )
+    .await;
 }

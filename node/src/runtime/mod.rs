@@ -48,6 +48,12 @@ use crate::p2p::{Inbound, Outbox};
 /// Most inbound frames handled before their actions are carried out.
 const FRAMES_PER_TURN: usize = 64;
 
+/// How often the mempool is asked for records to gossip again.
+const REGOSSIP_CHECK: Duration = Duration::from_millis(500);
+
+/// Records gossiped again per check, at most (the oldest waiting).
+const MAX_REGOSSIP: usize = 4096;
+
 /// How blocks are cut.
 #[derive(Debug, Clone, Copy)]
 pub struct BlockLimits {
@@ -176,6 +182,8 @@ pub struct Runtime<K: KvStore> {
     inflight: BTreeMap<u64, Vec<crate::mempool::Admitted>>,
     /// The bound on records client submissions may leave waiting.
     backlog: backlog::Backlog,
+    /// When the mempool was last asked for records to gossip again.
+    regossip_checked: std::time::Instant,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -265,6 +273,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             last_busy_height: 0,
             inflight: BTreeMap::new(),
             backlog,
+            regossip_checked: std::time::Instant::now(),
         };
         rt.enter_epoch(stored)?;
         Ok((rt, commits_rx))
@@ -302,6 +311,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             self.drain(&mut queue).await;
             self.maybe_propose(&mut queue);
             self.drain(&mut queue).await;
+            self.maybe_regossip();
             let deadline = self.next_deadline();
             let sleep = tokio::time::sleep(Duration::from_millis(
                 deadline.saturating_sub(now_ms()).min(1000),
@@ -415,7 +425,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
                     let _ = reply.send(records.iter().map(|_| Err(refused.clone())).collect());
                     return;
                 }
-                let results = self.admit(&records);
+                let results = self.admit(&records, true);
                 let admitted: Vec<Vec<u8>> = records
                     .into_iter()
                     .zip(&results)
@@ -428,6 +438,29 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         }
     }
 
+    /// Gossips again the records clients submitted here that have waited
+    /// in the mempool for `mempool.regossip_after`: the frames that carried
+    /// them may have been lost (gossip is sent once, and dropped while a
+    /// peer is unreachable), and a primary that never received them would
+    /// never propose them. Peers that hold them refuse the copies as
+    /// duplicates. Only the node a client submitted to sends them again,
+    /// so a stalled network carries one copy of each, not one per holder.
+    fn maybe_regossip(&mut self) {
+        let now = std::time::Instant::now();
+        if now.duration_since(self.regossip_checked) < REGOSSIP_CHECK {
+            return;
+        }
+        self.regossip_checked = now;
+        let stale = self.mempool.stale(now, MAX_REGOSSIP);
+        if !stale.is_empty() {
+            info!(
+                records = stale.len(),
+                "runtime: gossiping again records still waiting for a block"
+            );
+            self.gossip(stale);
+        }
+    }
+
     /// Admits the records gossiped during this turn, all in one batch
     /// (larger batches verify faster per signature).
     fn admit_gossip(&mut self) {
@@ -435,7 +468,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             return;
         }
         let records = std::mem::take(&mut self.gossip.records);
-        let results = self.admit(&records);
+        let results = self.admit(&records, false);
         let mut results = results.iter();
         for (from, n) in std::mem::take(&mut self.gossip.sources) {
             let refused = results.by_ref().take(n).filter(|r| r.is_err()).count();
@@ -445,7 +478,8 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         }
     }
 
-    fn admit(&mut self, records: &[Vec<u8>]) -> Vec<Result<RecordId, AdmitError>> {
+    /// Admits `records`, from a client (`submitted`) or gossiped by a peer.
+    fn admit(&mut self, records: &[Vec<u8>], submitted: bool) -> Vec<Result<RecordId, AdmitError>> {
         let keys = proposal::RulesKeys(self.ledger.rules());
         let ledger = &self.ledger;
         let committed = |ids: &[RecordId]| {
@@ -454,7 +488,11 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
                 vec![false; ids.len()]
             })
         };
-        let results = self.mempool.admit(records, &keys, &committed);
+        let results = if submitted {
+            self.mempool.submit(records, &keys, &committed)
+        } else {
+            self.mempool.admit(records, &keys, &committed)
+        };
         for id in results.iter().flatten() {
             self.verified.insert(*id);
         }
