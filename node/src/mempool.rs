@@ -131,6 +131,13 @@ pub struct Limits {
     pub regossip_after: std::time::Duration,
 }
 
+/// How many times `regossip_after` a record gossiped by a peer waits
+/// before this node sends it again ([`Mempool::stale`]): the validator a
+/// client submitted it to sends it first, and only if that one has
+/// stopped do the others, so a stalled network does not carry a copy of
+/// every waiting record from every validator at each interval.
+pub const GOSSIPED_WAIT: u32 = 4;
+
 /// One admitted record.
 #[derive(Debug, Clone)]
 pub struct Admitted {
@@ -374,23 +381,32 @@ impl Mempool {
         taken
     }
 
-    /// The encodings of up to `max` queued records submitted here
-    /// ([`Mempool::submit`]) that have waited `limits().regossip_after` or
-    /// longer at `now` since they were admitted or last returned here,
-    /// oldest in the queue first; each
-    /// returned record waits a full interval again before it is returned
-    /// again. The runtime sends them to the other validators once more, so
-    /// a record whose gossip was lost (a peer unreachable, or restarted
-    /// and its mempool empty) still reaches whichever validator proposes.
-    /// Records taken for a proposal are not queued, so not returned.
+    /// The encodings of up to `max` queued records that have waited long
+    /// enough at `now` since they were admitted or last returned here,
+    /// oldest in the queue first: `limits().regossip_after` for records
+    /// submitted here ([`Mempool::submit`]), [`GOSSIPED_WAIT`] times that
+    /// for records a peer gossiped. Each returned record waits a full
+    /// interval again before it is returned again. The runtime sends them
+    /// to the other validators once more, so a record whose gossip was
+    /// lost (a peer unreachable, or restarted and its mempool empty) still
+    /// reaches whichever validator proposes: first from the validator a
+    /// client gave it to, and later, should that one have stopped, from
+    /// any that hold it. Records taken for a proposal are not queued, so
+    /// not returned.
     pub fn stale(&mut self, now: Instant, max: usize) -> Vec<Vec<u8>> {
-        let after = self.limits.regossip_after;
+        let submitted_after = self.limits.regossip_after;
+        let gossiped_after = submitted_after.saturating_mul(GOSSIPED_WAIT);
         let mut out = Vec::new();
         for a in self.queue.iter_mut() {
             if out.len() >= max {
                 break;
             }
-            if a.submitted && now.saturating_duration_since(a.since) >= after {
+            let after = if a.submitted {
+                submitted_after
+            } else {
+                gossiped_after
+            };
+            if now.saturating_duration_since(a.since) >= after {
                 a.since = now;
                 out.push(a.record.to_canonical());
             }

@@ -292,9 +292,10 @@ fn submitted_records_waiting_too_long_are_handed_back_once_per_interval() {
             .iter()
             .all(Result::is_ok)
     );
-    // Gossiped from a peer: the peer sends it again, not this node.
+    // Gossiped from a peer: the peer that a client gave it to sends it
+    // again first; this node waits four intervals.
     let gossiped = record(&sk, &chain, 99, 10, 200);
-    assert!(pool.admit(&[gossiped], &keys, &none_committed)[0].is_ok());
+    assert!(pool.admit(std::slice::from_ref(&gossiped), &keys, &none_committed)[0].is_ok());
     // Not yet: none has waited 3 s.
     assert!(pool.stale(start, 100).is_empty());
     assert!(pool.stale(start + Duration::from_secs(2), 100).is_empty());
@@ -311,8 +312,17 @@ fn submitted_records_waiting_too_long_are_handed_back_once_per_interval() {
         pool.stale(later + Duration::from_secs(3), 100),
         recs[1..].to_vec()
     );
+    // The gossiped one comes back too, four intervals after it arrived
+    // (with the submitted ones, due again), in queue order.
+    let mut due = recs[1..].to_vec();
+    due.push(gossiped.clone());
+    assert_eq!(pool.stale(later + Duration::from_secs(9), 100), due);
     // Nothing stays queued once committed.
-    let ids: Vec<RecordId> = recs.iter().map(|r| RecordId(Hash::of(r))).collect();
+    let ids: Vec<RecordId> = recs
+        .iter()
+        .chain([&gossiped])
+        .map(|r| RecordId(Hash::of(r)))
+        .collect();
     pool.remove_committed(&ids);
     assert!(pool.stale(later + Duration::from_secs(60), 100).is_empty());
 }

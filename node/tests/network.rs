@@ -381,3 +381,57 @@ async fn records_whose_gossip_was_lost_are_gossiped_again() {
     )
     .await;
 }
+
+/// The same, with the validator the records were submitted to stopped
+/// right after its first gossip: the validators that got them by gossip
+/// send them again, later.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn records_whose_submitter_stopped_are_gossiped_by_the_others() {
+    let (keys, ports, g) = network(4);
+    let chain = g.chain_id();
+    let (_stop_tx, stop) = watch::channel(false);
+    let (stop_submitter, submitter_stop) = watch::channel(false);
+    let tuning = Tuning {
+        base_timeout_ms: 120_000,
+        regossip_after: Duration::from_millis(300),
+    };
+    let submitter = spawn(1, &keys, &ports, &g, &submitter_stop, tuning);
+    let mut others: Vec<Node> = (2..4)
+        .map(|i| spawn(i, &keys, &ports, &g, &stop, tuning))
+        .collect();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let records = licences(&keys, &chain, 1, "ORPHAN", 10);
+    let (reply_tx, reply_rx) = oneshot::channel();
+    submitter
+        .commands
+        .send(Command::Submit {
+            records,
+            reply: reply_tx,
+        })
+        .await
+        .unwrap();
+    let ids: Vec<RecordId> = reply_rx
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect();
+    // Long enough for the first gossip, well short of a second one.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop_submitter.send(true).unwrap();
+    let mut primary = spawn(0, &keys, &ports, &g, &stop, tuning);
+    await_commits(
+        &mut primary.events,
+        &ids,
+        Duration::from_secs(30),
+        "validator 0",
+    )
+    .await;
+    await_commits(
+        &mut others[0].events,
+        &ids,
+        Duration::from_secs(30),
+        "validator 2",
+    )
+    .await;
+}
