@@ -139,10 +139,12 @@ pub struct MempoolConfig {
     /// long (at least two full blocks; see ARCHITECTURE.md D33).
     #[serde(with = "humantime_serde")]
     pub max_backlog: Duration,
-    /// Records still waiting this long after they were admitted (or last
-    /// sent) are sent to the other validators again: a gossip frame lost
-    /// while a peer was unreachable or restarting must not leave them
-    /// waiting for a primary that never received them.
+    /// Records a client submitted to this node that still wait this long
+    /// after they were admitted (or last sent) are sent to the other
+    /// validators again, and records a peer gossiped after four times
+    /// this long: a gossip frame lost while a peer was unreachable or
+    /// restarting must not leave them waiting for a primary that never
+    /// received them (ARCHITECTURE.md D43).
     #[serde(with = "humantime_serde")]
     pub regossip_after: Duration,
 }
