@@ -438,13 +438,15 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         }
     }
 
-    /// Gossips again the records clients submitted here that have waited
-    /// in the mempool for `mempool.regossip_after`: the frames that carried
-    /// them may have been lost (gossip is sent once, and dropped while a
-    /// peer is unreachable), and a primary that never received them would
-    /// never propose them. Peers that hold them refuse the copies as
-    /// duplicates. Only the node a client submitted to sends them again,
-    /// so a stalled network carries one copy of each, not one per holder.
+    /// Gossips again the records that have waited in the mempool for
+    /// `mempool.regossip_after` (clients submitted them here) or four times
+    /// that (a peer gossiped them; see [`Mempool::stale`]): the frames that
+    /// carried them may have been lost (gossip is sent once, and dropped
+    /// while a peer is unreachable), and a primary that never received
+    /// them would never propose them. Peers that hold them refuse the
+    /// copies as duplicates (ARCHITECTURE.md D43).
+    ///
+    /// [`Mempool::stale`]: crate::mempool::Mempool::stale
     fn maybe_regossip(&mut self) {
         let now = std::time::Instant::now();
         if now.duration_since(self.regossip_checked) < REGOSSIP_CHECK {
