@@ -6,7 +6,7 @@
 //! peer is refused when its connection is established, right after the
 //! Noise handshake proves its identity. Connection counts per peer are
 //! bounded. Messages are opaque frames (see [`codec`]) on long-lived
-//! streams, one per peer and direction (see [`streams`]); the runtime
+//! streams, one per peer and direction (see `streams.rs`); the runtime
 //! decides what they mean.
 //!
 //! ```text
