@@ -4,7 +4,7 @@
 //! Record ids are hashes, so each one lands at a random place in the
 //! store's sorted memtable; written one block at a time that search cost
 //! more than any other key of a record. Instead, the ids of recent blocks
-//! stay in memory ([`RecentIds`]) until [`Ledger::with_id_run`] of them
+//! stay in memory (`RecentIds`) until [`Ledger::with_id_run`] of them
 //! have gathered. Then they are sorted into a run, and the following
 //! commits each write the next stretch of it in their batch, about two
 //! ids for every new one, so that no single commit pays for the whole run
@@ -14,10 +14,10 @@
 //!
 //! Nothing is lost in a crash: every committed record's id is also in its
 //! log entry, so on open the ids of the blocks above `ids_through` are read
-//! back from the log ([`load`]); the part of an unfinished run already in
+//! back from the log (`load`); the part of an unfinished run already in
 //! the column holds the same locations. Lookups ask the memory first (the
 //! ids gathering, then the run being written), then the column
-//! ([`RecentIds::lookup_many`]).
+//! (`RecentIds::lookup_many`).
 //!
 //! [`Ledger::with_id_run`]: crate::Ledger::with_id_run
 

@@ -16,7 +16,7 @@ const GUESSES: usize = 6;
 /// guesses the position from where the id's first eight bytes fall
 /// between those of the range's ends: about five probes on average in a
 /// 65,536-id slice, where a binary search makes seventeen, most of them
-/// cache misses. After [`GUESSES`] guesses, or once the range is short,
+/// cache misses. After `GUESSES` guesses, or once the range is short,
 /// it searches what is left by halves, so ids that are not spread out
 /// (someone could grind them) cost at most about as much as a binary
 /// search.
