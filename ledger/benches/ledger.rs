@@ -29,20 +29,21 @@ use rand::{Rng, SeedableRng};
 const BLOCK: usize = 1000;
 const SMALL_BLOCK: usize = 200;
 
+/// Commits one block of `size` fresh licences; the time spent in `commit`.
+fn commit_fresh<K: KvStore>(l: &Ledger<K>, size: usize) -> Duration {
+    let (block, cert, ids) = fresh_licence_block(l, size);
+    let verified: HashSet<RecordId> = ids.iter().copied().collect();
+    // As a validator has them: ids and records root computed while
+    // checking the proposal, before it is certified.
+    let ids = RootedIds::new(ids);
+    let start = Instant::now();
+    l.commit_with_ids(&block, &cert, &verified, ids).unwrap();
+    start.elapsed()
+}
+
 /// Commits `n` blocks of `size` records; the time spent in `commit`.
 fn commit_n<K: KvStore>(l: &Ledger<K>, n: u64, size: usize) -> Duration {
-    let mut total = Duration::ZERO;
-    for _ in 0..n {
-        let (block, cert, ids) = fresh_licence_block(l, size);
-        let verified: HashSet<RecordId> = ids.iter().copied().collect();
-        // As a validator has them: ids and records root computed while
-        // checking the proposal, before it is certified.
-        let ids = RootedIds::new(ids);
-        let start = Instant::now();
-        l.commit_with_ids(&block, &cert, &verified, ids).unwrap();
-        total += start.elapsed();
-    }
-    total
+    (0..n).map(|_| commit_fresh(l, size)).sum()
 }
 
 fn commit_throughput(c: &mut Criterion) {
@@ -132,11 +133,7 @@ fn store_write(c: &mut Criterion) {
         b.iter_custom(|iters| {
             let mut total = Duration::ZERO;
             for _ in 0..iters {
-                let (block, cert, ids) = fresh_licence_block(&source, BLOCK);
-                let verified: HashSet<RecordId> = ids.iter().copied().collect();
-                source
-                    .commit_with_ids(&block, &cert, &verified, RootedIds::new(ids))
-                    .unwrap();
+                commit_fresh(&source, BLOCK);
                 total += replay(&rocks, take());
             }
             total

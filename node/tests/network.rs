@@ -231,6 +231,24 @@ async fn await_commits(
     }
 }
 
+/// Submits `records` to `node` and returns their ids, all admitted.
+async fn submit(node: &Node, records: Vec<Vec<u8>>) -> Vec<RecordId> {
+    let (reply_tx, reply_rx) = oneshot::channel();
+    node.commands
+        .send(Command::Submit {
+            records,
+            reply: reply_tx,
+        })
+        .await
+        .unwrap();
+    reply_rx
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.unwrap())
+        .collect()
+}
+
 fn network(n: usize) -> (Vec<Keys>, Vec<u16>, Genesis) {
     let keys: Vec<Keys> = (0..n)
         .map(|_| Keys {
@@ -349,22 +367,7 @@ async fn records_whose_gossip_was_lost_are_gossiped_again() {
         .collect();
     // The backups connect to each other before the records go out.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let records = licences(&keys, &chain, 1, "LOST", 20);
-    let (reply_tx, reply_rx) = oneshot::channel();
-    backups[0]
-        .commands
-        .send(Command::Submit {
-            records,
-            reply: reply_tx,
-        })
-        .await
-        .unwrap();
-    let ids: Vec<RecordId> = reply_rx
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.unwrap())
-        .collect();
+    let ids = submit(&backups[0], licences(&keys, &chain, 1, "LOST", 20)).await;
     let mut primary = spawn(0, &keys, &ports, &g, &stop, tuning);
     await_commits(
         &mut primary.events,
@@ -400,22 +403,7 @@ async fn records_whose_submitter_stopped_are_gossiped_by_the_others() {
         .map(|i| spawn(i, &keys, &ports, &g, &stop, tuning))
         .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let records = licences(&keys, &chain, 1, "ORPHAN", 10);
-    let (reply_tx, reply_rx) = oneshot::channel();
-    submitter
-        .commands
-        .send(Command::Submit {
-            records,
-            reply: reply_tx,
-        })
-        .await
-        .unwrap();
-    let ids: Vec<RecordId> = reply_rx
-        .await
-        .unwrap()
-        .into_iter()
-        .map(|r| r.unwrap())
-        .collect();
+    let ids = submit(&submitter, licences(&keys, &chain, 1, "ORPHAN", 10)).await;
     // Long enough for the first gossip, well short of a second one.
     tokio::time::sleep(Duration::from_millis(100)).await;
     stop_submitter.send(true).unwrap();

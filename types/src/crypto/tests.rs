@@ -74,6 +74,18 @@ fn assert_same(
     assert_eq!(batch, expect, "batch path");
 }
 
+/// `sig` with its R replaced by `r` gives `expect` on both paths.
+fn assert_same_with_r(
+    k: &SecretKey,
+    sig: &Signature,
+    r: &[u8; 32],
+    expect: Result<(), SignatureError>,
+) {
+    let mut bad = *sig;
+    bad.0[..32].copy_from_slice(r);
+    assert_same(k.public().as_bytes(), MSG, &bad, expect);
+}
+
 #[test]
 fn honest_signature_is_accepted_on_both_paths() {
     let k = key(1);
@@ -162,14 +174,7 @@ fn non_canonical_r_is_rejected_on_both_paths() {
     let k = key(4);
     let sig = k.sign_raw(MSG);
     for r in points {
-        let mut bad = sig;
-        bad.0[..32].copy_from_slice(&r);
-        assert_same(
-            k.public().as_bytes(),
-            MSG,
-            &bad,
-            Err(SignatureError::NonCanonicalR),
-        );
+        assert_same_with_r(&k, &sig, &r, Err(SignatureError::NonCanonicalR));
     }
 }
 
@@ -192,14 +197,8 @@ fn small_order_r_is_rejected_on_both_paths() {
     let k = key(6);
     let sig = k.sign_raw(MSG);
     for t in EIGHT_TORSION.iter() {
-        let mut bad = sig;
-        bad.0[..32].copy_from_slice(&t.compress().to_bytes());
-        assert_same(
-            k.public().as_bytes(),
-            MSG,
-            &bad,
-            Err(SignatureError::SmallOrderR),
-        );
+        let r = t.compress().to_bytes();
+        assert_same_with_r(&k, &sig, &r, Err(SignatureError::SmallOrderR));
     }
 }
 
@@ -262,14 +261,7 @@ fn small_order_r_with_the_sign_bit_set_is_rejected_on_both_paths() {
         let mut r = t.compress().to_bytes();
         r[31] ^= 0x80;
         assert_eq!(CompressedEdwardsY(r).decompress(), Some(t));
-        let mut bad = sig;
-        bad.0[..32].copy_from_slice(&r);
-        assert_same(
-            k.public().as_bytes(),
-            MSG,
-            &bad,
-            Err(SignatureError::SmallOrderR),
-        );
+        assert_same_with_r(&k, &sig, &r, Err(SignatureError::SmallOrderR));
     }
 }
 
