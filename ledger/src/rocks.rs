@@ -132,14 +132,21 @@ impl KvStore for RocksKv {
 
     fn multi_get(&self, col: Column, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
         let cf = self.cf(col)?;
-        self.db
-            .batched_multi_get_cf(cf, keys, false)
-            .into_iter()
-            .map(|r| {
-                r.map(|v| v.map(|v| v.to_vec()))
-                    .map_err(storage("multi_get"))
-            })
-            .collect()
+        // RocksDB sorts unsorted keys itself, through its comparator's
+        // virtual calls: a third of a 1,000-id lookup (session 18). Sorted
+        // here with plain byte comparisons (the column's order), asked for
+        // in that order, and put back in the caller's.
+        let mut order: Vec<usize> = (0..keys.len()).collect();
+        order.sort_unstable_by(|&a, &b| keys[a].cmp(&keys[b]));
+        let sorted: Vec<&[u8]> = order.iter().map(|&i| keys[i].as_slice()).collect();
+        let mut out: Vec<Option<Vec<u8>>> = vec![None; keys.len()];
+        for (&i, r) in order
+            .iter()
+            .zip(self.db.batched_multi_get_cf(cf, &sorted, true))
+        {
+            out[i] = r.map_err(storage("multi_get"))?.map(|v| v.to_vec());
+        }
+        Ok(out)
     }
 
     fn write(&self, batch: Batch) -> Result<()> {

@@ -67,6 +67,22 @@ fn kv_contract<B: Backend>() {
     assert_eq!(mid.len(), 1);
     assert_eq!(mid[0].0, b"b");
     assert_eq!(kv.scan(Column::State, b"a", None, 2).unwrap().len(), 2);
+    // Many at once: answers in the order asked, whatever that order,
+    // repeats and absent keys included (RocksKv sorts them for RocksDB).
+    let asked: Vec<Vec<u8>> = [&b"c"[..], b"zz", b"a", b"", b"c", b"ab", b"b", b"d"]
+        .iter()
+        .map(|k| k.to_vec())
+        .collect();
+    let got = kv.multi_get(Column::State, &asked).unwrap();
+    let one_by_one: Vec<Option<Vec<u8>>> = asked
+        .iter()
+        .map(|k| kv.get(Column::State, k).unwrap())
+        .collect();
+    assert_eq!(got, one_by_one);
+    assert_eq!(got[0], Some(b"3b".to_vec()));
+    assert_eq!(got[2], Some(b"1".to_vec()));
+    assert_eq!(got[1], None);
+    assert!(kv.multi_get(Column::State, &[]).unwrap().is_empty());
     assert!(
         kv.scan(Column::State, b"c", Some(b"a"), 10)
             .unwrap()
