@@ -33,7 +33,7 @@ pub enum Access {
         /// Only accesses in blocks at or above this height.
         #[arg(long, default_value_t = 0)]
         from_height: u64,
-        /// Also write each answer's proof bundle to DIR/<record id>.json.
+        /// Also write each answer's proof bundle to DIR/RECORD_ID.json.
         #[arg(long, value_name = "DIR")]
         proofs: Option<PathBuf>,
     },
@@ -47,7 +47,7 @@ pub enum Access {
         /// The grantee agency.
         #[arg(long)]
         agency: String,
-        /// Also write each grant's proof bundle (with its status) to DIR/<record id>.json.
+        /// Also write each grant's proof bundle (with its status) to DIR/RECORD_ID.json.
         #[arg(long, value_name = "DIR")]
         proofs: Option<PathBuf>,
     },
