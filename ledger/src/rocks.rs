@@ -133,9 +133,9 @@ impl KvStore for RocksKv {
     fn multi_get(&self, col: Column, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>> {
         let cf = self.cf(col)?;
         // RocksDB sorts unsorted keys itself, through its comparator's
-        // virtual calls: a third of a 1,000-id lookup (session 18). Sorted
-        // here with plain byte comparisons (the column's order), asked for
-        // in that order, and put back in the caller's.
+        // virtual calls: over half of a 1,000-id lookup (docs/PERFORMANCE.md,
+        // session 19). Sorted here with plain byte comparisons (the column's
+        // order), asked for in that order, and put back in the caller's.
         let mut order: Vec<usize> = (0..keys.len()).collect();
         order.sort_unstable_by(|&a, &b| keys[a].cmp(&keys[b]));
         let sorted: Vec<&[u8]> = order.iter().map(|&i| keys[i].as_slice()).collect();
