@@ -59,6 +59,12 @@ pub enum Input {
     },
     /// The state from [`Action::Persist`] with this token (and every earlier one) is durable.
     Persisted(PersistToken),
+    /// The node holds a record that has waited longer than its request
+    /// timeout in the current view without the primary proposing it:
+    /// suspect the primary (a backup in a normal view only; see
+    /// [`crate::message::Suspect`]). The node may repeat this while the
+    /// record waits; each repeat sends the suspicion again.
+    Suspect,
     /// A certified block fetched by block sync (after [`Action::RequestBlocks`],
     /// or from the node's own ledger after a restart).
     SyncedBlock {

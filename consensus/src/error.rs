@@ -218,4 +218,14 @@ pub enum Error {
         /// The hash.
         hash: Hash,
     },
+    /// A suspicion this replica may not raise or count now: it is the
+    /// primary it would suspect, or it is changing view, or the suspicion
+    /// names a view other than the one it is running.
+    #[error("suspicion of view {view} not taken: {reason}")]
+    SuspectNotTaken {
+        /// The view named.
+        view: u64,
+        /// Why.
+        reason: &'static str,
+    },
 }

@@ -9,12 +9,12 @@
 //!
 //! ```text
 //!            Input (peer message, timer, proposal ready,
-//!            block validated, persisted, synced block)
+//!            block validated, persisted, synced block, suspect)
 //!                          │
 //!                          ▼
 //!   ┌──────────── Replica::handle(now, input) ─────────────┐
 //!   │ admit ─► pre_prepare ─► prepare ─► commit ─► deliver  │
-//!   │            ▲   timer ─► view_change ─► new_view ──┘   │
+//!   │   timer / f+1 suspects ─► view_change ─► new_view ─┘  │
 //!   │ persistence gate: effects wait for Persisted(token)   │
 //!   └──────────────────────────┬────────────────────────────┘
 //!                              ▼
@@ -25,14 +25,14 @@
 //!
 //! Modules:
 //! - [`config`]: [`Config`], [`Timeouts`], validation.
-//! - [`message`]: the five signed wire messages and what each signs.
+//! - [`message`]: the six signed wire messages and what each signs.
 //! - [`action`]: [`Input`], [`Action`], timers and persist tokens.
 //! - [`state`]: [`PersistentState`], what survives a crash.
 //! - [`evidence`]: [`Equivocation`] evidence.
 //! - [`error`]: [`Error`], every reason an input is dropped.
 //! - [`replica`]: [`Replica`], the entry point and persistence gate.
 //! - `handle/`: one file per protocol step (admit, proposal, pre_prepare,
-//!   prepare, commit, view_change, new_view, timer, sync).
+//!   prepare, commit, view_change, new_view, timer, suspect, sync).
 //! - `slot`: per-height state within a view.
 //!
 //! `docs/CONSENSUS.md` describes the protocol, the message formats, the
@@ -59,7 +59,7 @@ pub use evidence::{Equivocation, VoteKind};
 pub use handle::new_view::select as select_reproposals;
 pub use message::{
     Commit, Message, NewView, NewViewBody, PrePrepare, Prepare, PrepareVote, PreparedCertificate,
-    PreparedProof, ProposalVote, ViewChange, ViewChangeBody,
+    PreparedProof, ProposalVote, Suspect, SuspectVote, ViewChange, ViewChangeBody,
 };
 pub use replica::{Mode, Replica};
 pub use state::{PersistentState, VoteBound, VoteRecord};

@@ -1,4 +1,5 @@
-//! Wire messages: PRE-PREPARE, PREPARE, COMMIT, VIEW-CHANGE, NEW-VIEW.
+//! Wire messages: PRE-PREPARE, PREPARE, COMMIT, VIEW-CHANGE, NEW-VIEW and
+//! SUSPECT.
 //!
 //! Every message is signed once by its sender over the canonical encoding of
 //! its signed part, in its own [`Domain`]. A COMMIT is signed over
@@ -255,6 +256,53 @@ impl NewView {
     }
 }
 
+/// What a backup signs when it suspects a primary ([`Domain::Suspect`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Encode, Decode)]
+#[bincode(decode_context = "DecodeCtx")]
+pub struct SuspectVote {
+    /// The view whose primary is suspected.
+    pub view: u64,
+}
+impl Canonical for SuspectVote {}
+
+/// SUSPECT: the sender, a backup in `view`, holds a record that has waited
+/// longer than its request timeout without the primary of `view`
+/// proposing it (PBFT's request timer). Once f+1 validators suspect the
+/// same view, every replica in it moves to the next view: at least one of
+/// them is correct, and no f of them can depose a primary alone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+#[bincode(decode_context = "DecodeCtx")]
+pub struct Suspect {
+    /// The view whose primary is suspected.
+    pub view: u64,
+    /// Index of the signer.
+    pub signer: u16,
+    /// Signature over [`SuspectVote`] in [`Domain::Suspect`].
+    pub signature: Signature,
+}
+
+impl Suspect {
+    /// Signs a suspicion of the primary of `view`.
+    pub fn new(view: u64, signer: u16, key: &SecretKey, chain: &ChainId) -> Self {
+        let signature = key.sign(
+            Domain::Suspect,
+            &chain.0,
+            &SuspectVote { view }.to_canonical(),
+        );
+        Suspect {
+            view,
+            signer,
+            signature,
+        }
+    }
+
+    /// Checks the signature under `key`.
+    pub fn verify(&self, key: &PublicKey, chain: &ChainId) -> Result<(), SignatureError> {
+        let bytes = SuspectVote { view: self.view }.to_canonical();
+        verify(key, Domain::Suspect, &chain.0, &bytes, &self.signature)
+    }
+}
+
 /// Any consensus message.
 #[derive(Clone, Debug, PartialEq, Eq, Encode, Decode)]
 #[bincode(decode_context = "DecodeCtx")]
@@ -269,6 +317,8 @@ pub enum Message {
     ViewChange(ViewChange),
     /// A new view.
     NewView(NewView),
+    /// A suspicion of the primary.
+    Suspect(Suspect),
 }
 impl Canonical for Message {}
 
@@ -281,6 +331,7 @@ impl Message {
             Message::Commit(m) => m.signer,
             Message::ViewChange(m) => m.signer,
             Message::NewView(m) => m.signer,
+            Message::Suspect(m) => m.signer,
         }
     }
 
@@ -292,6 +343,7 @@ impl Message {
             Message::Commit(m) => m.vote.view,
             Message::ViewChange(m) => m.body.view,
             Message::NewView(m) => m.body.view,
+            Message::Suspect(m) => m.view,
         }
     }
 
@@ -301,7 +353,7 @@ impl Message {
             Message::PrePrepare(m) => Some(m.block.header.height),
             Message::Prepare(m) => Some(m.vote.height),
             Message::Commit(m) => Some(m.vote.height),
-            Message::ViewChange(_) | Message::NewView(_) => None,
+            Message::ViewChange(_) | Message::NewView(_) | Message::Suspect(_) => None,
         }
     }
 
@@ -313,6 +365,7 @@ impl Message {
             Message::Commit(_) => "commit",
             Message::ViewChange(_) => "view-change",
             Message::NewView(_) => "new-view",
+            Message::Suspect(_) => "suspect",
         }
     }
 }

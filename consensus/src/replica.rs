@@ -73,6 +73,8 @@ pub struct Replica {
     pub(crate) view_changes: BTreeMap<u16, ViewChange>,
     /// View changes whose contents were already verified: (signer, body hash).
     pub(crate) verified_vcs: BTreeSet<(u16, Hash)>,
+    /// Validators known to suspect the primary of the current view.
+    pub(crate) suspects: BTreeSet<u16>,
     /// The NEW-VIEW we sent as primary of the current view.
     pub(crate) last_new_view: Option<crate::message::NewView>,
     /// First vote seen per (kind, view, height, signer), for evidence.
@@ -148,6 +150,7 @@ impl Replica {
             certified: BTreeMap::new(),
             view_changes: BTreeMap::new(),
             verified_vcs: BTreeSet::new(),
+            suspects: BTreeSet::new(),
             last_new_view: None,
             seen: BTreeMap::new(),
             future: VecDeque::new(),
@@ -193,6 +196,7 @@ impl Replica {
             Input::SyncedBlock { block, certificate } => {
                 self.on_synced_block(block, certificate, &mut out)
             }
+            Input::Suspect => self.suspect_primary(&mut out),
         };
         if let Err(e) = result {
             debug!(replica = self.cfg.me, view = self.view, reason = %e, "input dropped");
@@ -568,6 +572,7 @@ impl Replica {
             Message::Commit(c) => self.on_commit(c, out),
             Message::ViewChange(v) => self.on_view_change(v, out),
             Message::NewView(v) => self.on_new_view(v, out),
+            Message::Suspect(s) => self.on_suspect(s, out),
         }
     }
 

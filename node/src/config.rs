@@ -24,6 +24,10 @@
 //! certify_interval = "100ms"     # empty blocks that certify recent results
 //! idle_interval = "250ms"        # empty blocks when there is nothing at all
 //!
+//! [consensus]
+//! base_timeout = "1s"            # first view-change timeout
+//! request_timeout = "15s"        # suspect a primary that leaves a record out
+//!
 //! [runtime]
 //! worker_threads = 1             # leave out for one per CPU core (D40)
 //!
@@ -211,6 +215,13 @@ pub struct ConsensusConfig {
     /// Timeouts double per failed view up to this.
     #[serde(with = "humantime_serde")]
     pub max_timeout: Duration,
+    /// PBFT's request timer: a backup holding a record that has waited
+    /// this long in one view without the primary proposing it suspects
+    /// the primary; f+1 suspicions change the view (ARCHITECTURE.md D44).
+    /// Longer than four `mempool.regossip_after`, so that a record whose
+    /// first gossip the primary missed has been sent to it again first.
+    #[serde(with = "humantime_serde")]
+    pub request_timeout: Duration,
 }
 
 impl Default for ConsensusConfig {
@@ -218,6 +229,7 @@ impl Default for ConsensusConfig {
         ConsensusConfig {
             base_timeout: Duration::from_secs(1),
             max_timeout: Duration::from_secs(30),
+            request_timeout: Duration::from_secs(15),
         }
     }
 }
@@ -407,6 +419,9 @@ impl NodeConfig {
         if self.consensus.base_timeout.is_zero() {
             return Err(invalid("consensus.base_timeout", "must be more than zero"));
         }
+        if self.consensus.request_timeout < Duration::from_secs(1) {
+            return Err(invalid("consensus.request_timeout", "must be at least 1s"));
+        }
         if self.consensus.max_timeout < self.consensus.base_timeout {
             return Err(invalid(
                 "consensus.max_timeout",
@@ -467,6 +482,18 @@ network_key = "network.key"
         assert_eq!(
             NodeConfig::parse(MINIMAL).unwrap().mempool.max_backlog,
             Duration::from_millis(500)
+        );
+        let c = NodeConfig::parse(&format!(
+            "{MINIMAL}\n[consensus]\nrequest_timeout = \"1m\"\n"
+        ))
+        .unwrap();
+        assert_eq!(c.consensus.request_timeout, Duration::from_secs(60));
+        assert_eq!(
+            NodeConfig::parse(MINIMAL)
+                .unwrap()
+                .consensus
+                .request_timeout,
+            Duration::from_secs(15)
         );
         let c =
             NodeConfig::parse(&format!("{MINIMAL}\n[mempool]\nregossip_after = \"1s\"\n")).unwrap();
@@ -556,6 +583,10 @@ network_key = "network.key"
                 "mempool.regossip_after",
             ),
             ("[block]\nmax_records = 1000000", "block.max_records"),
+            (
+                "[consensus]\nrequest_timeout = \"500ms\"",
+                "consensus.request_timeout",
+            ),
             (
                 "[consensus]\nbase_timeout = \"2s\"\nmax_timeout = \"1s\"",
                 "consensus.max_timeout",

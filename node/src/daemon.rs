@@ -174,6 +174,7 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
             max_bytes: config.mempool.max_bytes,
             max_backlog: config.mempool.max_backlog,
             regossip_after: config.mempool.regossip_after,
+            request_timeout: config.consensus.request_timeout,
         },
     );
     let replica = ReplicaConfig {

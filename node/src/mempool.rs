@@ -129,6 +129,10 @@ pub struct Limits {
     /// Queued records waiting this long are sent to the other validators
     /// again ([`Mempool::stale`]).
     pub regossip_after: std::time::Duration,
+    /// A queued record waiting this long in one view makes this
+    /// validator, when a backup, suspect the view's primary
+    /// (`consensus.request_timeout`; [`Mempool::oldest_queued`]).
+    pub request_timeout: std::time::Duration,
 }
 
 /// How many times `regossip_after` a record gossiped by a peer waits
@@ -149,6 +153,8 @@ pub struct Admitted {
     pub size: usize,
     /// When it was admitted, or last handed out by [`Mempool::stale`].
     pub since: Instant,
+    /// When it was admitted (the request timer's start).
+    pub admitted: Instant,
     /// A client submitted it to this node ([`Mempool::submit`]), which
     /// therefore gossips it again while it waits.
     pub submitted: bool,
@@ -314,6 +320,7 @@ impl Mempool {
                 record,
                 size,
                 since: now,
+                admitted: now,
                 submitted,
             });
         }
@@ -412,6 +419,16 @@ impl Mempool {
             }
         }
         out
+    }
+
+    /// When the longest-waiting queued record was admitted, if any: the
+    /// runtime's request timer. Records taken for a proposal that has not
+    /// committed are not queued, so not counted; those it hands back
+    /// ([`Mempool::requeue`]) keep their admission time.
+    pub fn oldest_queued(&self) -> Option<Instant> {
+        // The queue is in admission order: blocks take from the front,
+        // and requeued records go back to the front they were taken from.
+        self.queue.front().map(|a| a.admitted)
     }
 
     /// Puts records taken for a block that did not commit back at the

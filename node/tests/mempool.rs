@@ -68,6 +68,7 @@ fn limits(max_records: usize) -> Limits {
         max_bytes: 1 << 20,
         max_backlog: std::time::Duration::from_secs(1),
         regossip_after: std::time::Duration::from_secs(3),
+        request_timeout: std::time::Duration::from_secs(15),
     }
 }
 
@@ -325,4 +326,39 @@ fn submitted_records_waiting_too_long_are_handed_back_once_per_interval() {
         .collect();
     pool.remove_committed(&ids);
     assert!(pool.stale(later + Duration::from_secs(60), 100).is_empty());
+}
+
+/// The request timer reads the admission time of the longest-waiting
+/// queued record: gossiping it again does not restart it, a proposal that
+/// takes it stops it, and a proposal that fails hands it back unchanged.
+#[test]
+fn the_oldest_queued_record_keeps_its_admission_time() {
+    use std::time::{Duration, Instant};
+    let (sk, keys, chain) = setup();
+    let mut pool = Mempool::new(chain, limits(100));
+    assert_eq!(pool.oldest_queued(), None);
+    let before = Instant::now();
+    let first = record(&sk, &chain, 1, 10, 200);
+    assert!(pool.submit(std::slice::from_ref(&first), &keys, &none_committed)[0].is_ok());
+    let admitted = pool.oldest_queued().unwrap();
+    assert!(admitted >= before && admitted <= Instant::now());
+    std::thread::sleep(Duration::from_millis(5));
+    let second = record(&sk, &chain, 2, 10, 200);
+    assert!(pool.admit(std::slice::from_ref(&second), &keys, &none_committed)[0].is_ok());
+    assert_eq!(pool.oldest_queued(), Some(admitted));
+    // Sent again: still the same wait.
+    assert_eq!(
+        pool.stale(admitted + Duration::from_secs(3), 100),
+        vec![first]
+    );
+    assert_eq!(pool.oldest_queued(), Some(admitted));
+    // Taken for a proposal: the next one is the oldest queued.
+    let taken = pool.take(1);
+    let second_admitted = pool.oldest_queued().unwrap();
+    assert!(second_admitted > admitted);
+    // The proposal failed: back at the front, with its own time.
+    pool.requeue(taken);
+    assert_eq!(pool.oldest_queued(), Some(admitted));
+    pool.remove_committed(&[RecordId(Hash::of(&record(&sk, &chain, 1, 10, 200)))]);
+    assert_eq!(pool.oldest_queued(), Some(second_admitted));
 }

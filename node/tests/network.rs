@@ -100,11 +100,18 @@ struct Tuning {
     base_timeout_ms: u64,
     /// `mempool.regossip_after`.
     regossip_after: Duration,
+    /// `consensus.request_timeout`.
+    request_timeout: Duration,
+    /// `mempool.max_bytes`: a validator whose mempool holds less than a
+    /// record refuses every record, and as primary proposes none.
+    mempool_bytes: usize,
 }
 
 const TUNING: Tuning = Tuning {
     base_timeout_ms: 2_000,
     regossip_after: Duration::from_secs(3),
+    request_timeout: Duration::from_secs(15),
+    mempool_bytes: 64 << 20,
 };
 
 /// Starts validator `i` of the network `g` (p2p on `ports[i]`).
@@ -148,9 +155,10 @@ fn spawn(
         chain,
         Limits {
             max_records: 10_000,
-            max_bytes: 64 << 20,
+            max_bytes: tuning.mempool_bytes,
             max_backlog: std::time::Duration::from_secs(10),
             regossip_after: tuning.regossip_after,
+            request_timeout: tuning.request_timeout,
         },
     );
     let (rt, events) = Runtime::new(
@@ -361,6 +369,7 @@ async fn records_whose_gossip_was_lost_are_gossiped_again() {
     let tuning = Tuning {
         base_timeout_ms: 120_000,
         regossip_after: Duration::from_millis(500),
+        ..TUNING
     };
     let mut backups: Vec<Node> = (1..4)
         .map(|i| spawn(i, &keys, &ports, &g, &stop, tuning))
@@ -397,6 +406,7 @@ async fn records_whose_submitter_stopped_are_gossiped_by_the_others() {
     let tuning = Tuning {
         base_timeout_ms: 120_000,
         regossip_after: Duration::from_millis(300),
+        ..TUNING
     };
     let submitter = spawn(1, &keys, &ports, &g, &submitter_stop, tuning);
     let mut others: Vec<Node> = (2..4)
@@ -420,6 +430,56 @@ async fn records_whose_submitter_stopped_are_gossiped_by_the_others() {
         &ids,
         Duration::from_secs(30),
         "validator 2",
+    )
+    .await;
+}
+
+/// A primary that receives records and never proposes them is replaced
+/// (PBFT's request timer, ARCHITECTURE.md D44). Validator 0, primary of
+/// view 0, has a mempool too small for any record, so it refuses every
+/// record and keeps proposing empty blocks: the view never times out.
+/// The backups hold the records; once they have waited
+/// `request_timeout`, each suspects the primary, f+1 suspicions move the
+/// view, and validator 1, primary of view 1, proposes them. With
+/// `request_timeout` at an hour the records never commit.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_primary_that_leaves_records_out_is_replaced() {
+    let (keys, ports, g) = network(4);
+    let chain = g.chain_id();
+    let (_stop_tx, stop) = watch::channel(false);
+    let backups = Tuning {
+        base_timeout_ms: 2_000,
+        regossip_after: Duration::from_millis(300),
+        request_timeout: Duration::from_secs(1),
+        ..TUNING
+    };
+    let censor = Tuning {
+        mempool_bytes: 1,
+        ..backups
+    };
+    let mut censor = spawn(0, &keys, &ports, &g, &stop, censor);
+    let mut others: Vec<Node> = (1..4)
+        .map(|i| spawn(i, &keys, &ports, &g, &stop, backups))
+        .collect();
+    // The network runs view 0, validator 0 its primary, before the records go out.
+    tokio::time::timeout(Duration::from_secs(30), others[0].events.recv())
+        .await
+        .expect("no block within 30 s")
+        .unwrap();
+    let ids = submit(&others[1], licences(&keys, &chain, 2, "CENSORED", 10)).await;
+    await_commits(
+        &mut others[0].events,
+        &ids,
+        Duration::from_secs(30),
+        "validator 1",
+    )
+    .await;
+    // The deposed primary follows the chain: the records are on its copy too.
+    await_commits(
+        &mut censor.events,
+        &ids,
+        Duration::from_secs(30),
+        "validator 0",
     )
     .await;
 }

@@ -77,7 +77,10 @@ impl Replica {
     pub(crate) fn check_signature(&mut self, m: &Message) -> Result<(), Error> {
         let signer = m.signer();
         let key = self.peer_key(signer)?;
-        if !matches!(m, Message::ViewChange(_) | Message::NewView(_)) {
+        if !matches!(
+            m,
+            Message::ViewChange(_) | Message::NewView(_) | Message::Suspect(_)
+        ) {
             self.signature_checks += 1;
         }
         let chain = &self.cfg.chain_id;
@@ -85,6 +88,7 @@ impl Replica {
             Message::PrePrepare(p) => p.verify(&key, chain),
             Message::Prepare(p) => p.verify(&key, chain),
             Message::Commit(c) => c.verify(&key, chain),
+            Message::Suspect(s) => s.verify(&key, chain),
             Message::ViewChange(_) | Message::NewView(_) => Ok(()),
         };
         r.map_err(|error| Error::BadSignature {

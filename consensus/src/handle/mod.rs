@@ -8,6 +8,7 @@
 //! - [`view_change`]: leaving a view, VIEW-CHANGE messages, joining others.
 //! - [`new_view`]: NEW-VIEW, choosing the re-proposals, entering a view.
 //! - [`timer`]: timeouts with backoff.
+//! - [`suspect`]: the request timer's suspicions; f+1 change the view.
 //! - [`sync`]: certified blocks from block sync; learning we are behind.
 
 pub(crate) mod admit;
@@ -16,6 +17,7 @@ pub(crate) mod new_view;
 pub(crate) mod pre_prepare;
 pub(crate) mod prepare;
 pub(crate) mod proposal;
+pub(crate) mod suspect;
 pub(crate) mod sync;
 pub(crate) mod timer;
 pub(crate) mod view_change;

@@ -130,6 +130,7 @@ impl Replica {
         self.slots.clear();
         self.building = None;
         self.last_new_view = None;
+        self.suspects.clear();
         self.dirty = true;
         let view = self.view;
         self.view_changes.retain(|_, vc| vc.body.view > view);

@@ -24,6 +24,7 @@ impl Replica {
         self.slots.clear();
         self.building = None;
         self.last_new_view = None;
+        self.suspects.clear();
         self.seen.retain(|(_, v, _, _), _| *v >= target);
         self.dirty = true;
         self.send_view_change(out);

@@ -150,6 +150,7 @@ pub fn sig(m: &Message) -> Signature {
         Message::Commit(c) => c.signature,
         Message::ViewChange(v) => v.signature,
         Message::NewView(v) => v.signature,
+        Message::Suspect(s) => s.signature,
     }
 }
 

@@ -182,8 +182,13 @@ pub struct Runtime<K: KvStore> {
     inflight: BTreeMap<u64, Vec<crate::mempool::Admitted>>,
     /// The bound on records client submissions may leave waiting.
     backlog: backlog::Backlog,
-    /// When the mempool was last asked for records to gossip again.
+    /// When the mempool was last asked for records to gossip again (and
+    /// the request timer checked).
     regossip_checked: std::time::Instant,
+    /// The request timer's view: ((first height of the validator set,
+    /// replica view), since when this node has been in it). A record's
+    /// wait counts from the later of its admission and this.
+    request_view: ((u64, u64), std::time::Instant),
 }
 
 /// Milliseconds since the Unix epoch.
@@ -274,6 +279,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             inflight: BTreeMap::new(),
             backlog,
             regossip_checked: std::time::Instant::now(),
+            request_view: ((0, 0), std::time::Instant::now()),
         };
         rt.enter_epoch(stored)?;
         Ok((rt, commits_rx))
@@ -311,7 +317,10 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             self.drain(&mut queue).await;
             self.maybe_propose(&mut queue);
             self.drain(&mut queue).await;
-            self.maybe_regossip();
+            if self.maybe_regossip() {
+                self.maybe_suspect(&mut queue);
+                self.drain(&mut queue).await;
+            }
             let deadline = self.next_deadline();
             let sleep = tokio::time::sleep(Duration::from_millis(
                 deadline.saturating_sub(now_ms()).min(1000),
@@ -447,10 +456,11 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     /// copies as duplicates (ARCHITECTURE.md D43).
     ///
     /// [`Mempool::stale`]: crate::mempool::Mempool::stale
-    fn maybe_regossip(&mut self) {
+    /// Returns whether it checked (every [`REGOSSIP_CHECK`]).
+    fn maybe_regossip(&mut self) -> bool {
         let now = std::time::Instant::now();
         if now.duration_since(self.regossip_checked) < REGOSSIP_CHECK {
-            return;
+            return false;
         }
         self.regossip_checked = now;
         let stale = self.mempool.stale(now, MAX_REGOSSIP);
@@ -460,6 +470,39 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
                 "runtime: gossiping again records still waiting for a block"
             );
             self.gossip(stale);
+        }
+        true
+    }
+
+    /// PBFT's request timer (ARCHITECTURE.md D44): when this node is a
+    /// backup in a normal view and the longest-waiting record in its
+    /// mempool has waited `consensus.request_timeout` since the later of
+    /// its admission and the start of the view, the primary is leaving it
+    /// out: tell the replica, which sends a suspicion (repeated at every
+    /// check while the record waits); f+1 of them change the view.
+    fn maybe_suspect(&mut self, queue: &mut VecDeque<Action>) {
+        let now = std::time::Instant::now();
+        let Some(r) = self.replica.as_ref() else {
+            return;
+        };
+        let view = r.view();
+        if self.request_view.0 != (self.epoch_start, view) {
+            self.request_view = ((self.epoch_start, view), now);
+        }
+        if r.mode() != chancery_consensus::Mode::Normal || r.primary(view) == r.me() {
+            return;
+        }
+        let Some(admitted) = self.mempool.oldest_queued() else {
+            return;
+        };
+        let waited = now.saturating_duration_since(admitted.max(self.request_view.1));
+        if waited >= self.mempool.limits().request_timeout {
+            debug!(
+                view,
+                waited_ms = waited.as_millis() as u64,
+                "runtime: a record waits past the request timeout"
+            );
+            self.input(Input::Suspect, queue);
         }
     }
 

@@ -63,11 +63,13 @@ pub enum Domain {
     /// An issuer's signature on the commitment of an off-chain payload it
     /// uploads to a node.
     PayloadUpload,
+    /// A backup's suspicion that the primary of a view leaves records out.
+    Suspect,
 }
 
 impl Domain {
     /// Every domain, for exhaustive tests.
-    pub const ALL: [Domain; 10] = [
+    pub const ALL: [Domain; 11] = [
         Domain::Record,
         Domain::Proposal,
         Domain::Prepare,
@@ -78,6 +80,7 @@ impl Domain {
         Domain::PeerBinding,
         Domain::GenesisEntry,
         Domain::PayloadUpload,
+        Domain::Suspect,
     ];
 
     /// The ASCII tag that prefixes every message signed in this domain.
@@ -93,6 +96,7 @@ impl Domain {
             Domain::PeerBinding => b"chancery/v1/peer-binding",
             Domain::GenesisEntry => b"chancery/v1/genesis-entry",
             Domain::PayloadUpload => b"chancery/v1/payload-upload",
+            Domain::Suspect => b"chancery/v1/suspect",
         }
     }
 }

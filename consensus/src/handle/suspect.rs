@@ -1,0 +1,101 @@
+//! SUSPECT: PBFT's request timer. The node tells its replica when a record
+//! it holds has waited too long in the current view ([`Input::Suspect`]);
+//! a backup then signs and broadcasts a suspicion of that view's primary.
+//! Once f+1 validators (this one included) suspect the view it is
+//! running, the replica leaves it for the next, exactly as when its
+//! progress timer fires.
+//!
+//! One suspicion alone changes nothing: the suspecting backup keeps
+//! voting in its view, so a backup that is wrong (or lying) can neither
+//! stall the network by leaving the view alone nor depose a primary that
+//! the others are content with. f+1 suspicions include a correct one.
+//!
+//! Suspicions are volatile: they count only for the view they name, only
+//! while the replica runs that view normally, and are forgotten when it
+//! leaves it. The node repeats its suspicion while the record waits, so a
+//! peer that reached the view late still hears it.
+//!
+//! [`Input::Suspect`]: crate::action::Input::Suspect
+
+use crate::action::Action;
+use crate::error::Error;
+use crate::message::{Message, Suspect};
+use crate::replica::{Mode, Replica};
+
+impl Replica {
+    /// The node's request timer fired: suspect the primary of the current
+    /// view, and count that.
+    pub(crate) fn suspect_primary(&mut self, out: &mut Vec<Action>) -> Result<(), Error> {
+        let view = self.view;
+        self.may_count_suspicion(view)?;
+        if self.is_primary() {
+            return Err(Error::SuspectNotTaken {
+                view,
+                reason: "this replica is the primary of the view",
+            });
+        }
+        if self.suspects.insert(self.cfg.me) {
+            tracing::info!(
+                replica = self.cfg.me,
+                view,
+                primary = self.primary(view),
+                "suspecting the primary: a record waited past the request timeout"
+            );
+        }
+        let s = Suspect::new(view, self.cfg.me, &self.cfg.key, &self.cfg.chain_id);
+        out.push(Action::Broadcast {
+            message: Message::Suspect(s),
+        });
+        self.count_suspicions(out);
+        Ok(())
+    }
+
+    /// A peer's suspicion.
+    pub(crate) fn on_suspect(&mut self, s: Suspect, out: &mut Vec<Action>) -> Result<(), Error> {
+        let key = self.peer_key(s.signer)?;
+        self.may_count_suspicion(s.view)?;
+        if self.suspects.contains(&s.signer) {
+            return Ok(()); // a repeat: already counted
+        }
+        s.verify(&key, &self.cfg.chain_id)
+            .map_err(|error| Error::BadSignature {
+                kind: "suspect",
+                signer: s.signer,
+                error,
+            })?;
+        self.suspects.insert(s.signer);
+        self.count_suspicions(out);
+        Ok(())
+    }
+
+    /// Suspicions count only for the view this replica runs normally.
+    fn may_count_suspicion(&self, view: u64) -> Result<(), Error> {
+        if self.mode != Mode::Normal {
+            return Err(Error::SuspectNotTaken {
+                view,
+                reason: "this replica is changing view",
+            });
+        }
+        if view != self.view {
+            return Err(Error::SuspectNotTaken {
+                view,
+                reason: "not the view this replica runs",
+            });
+        }
+        Ok(())
+    }
+
+    /// f+1 suspicions of the current view: move to the next one.
+    fn count_suspicions(&mut self, out: &mut Vec<Action>) {
+        if self.suspects.len() > self.f() {
+            tracing::info!(
+                replica = self.cfg.me,
+                view = self.view,
+                suspects = self.suspects.len(),
+                "f+1 validators suspect the primary: changing view"
+            );
+            let next = self.view.saturating_add(1);
+            self.start_view_change(next, out);
+        }
+    }
+}
