@@ -9,10 +9,13 @@
 mod common;
 mod sim;
 
-use sim::{Behaviour, Scenario, run, scenario, sweep};
+use sim::{Behaviour, Scenario, run, scenario, scenario_with_suspicions, sweep, sweep_of};
 
 fn check(n: usize, start: u64, count: u64) {
-    let failures = sweep(n, start, count);
+    report(n, sweep(n, start, count));
+}
+
+fn report(n: usize, failures: Vec<(u64, String)>) {
     for (_, f) in &failures {
         eprintln!("{f}");
     }
@@ -65,6 +68,37 @@ fn sweep_n10_c() {
 #[test]
 fn sweep_n10_d() {
     check(10, 225, 75);
+}
+
+/// The standard mix with bursts of wrong suspicions by random groups of
+/// validators (honest ones among them): the bursts of f+1 or more change
+/// the view, and neither kind breaks safety or, after the chaos, liveness.
+/// Replay a seed with `SIM_SUSPICIONS=1` added to the replay command.
+#[test]
+fn sweep_with_false_suspicions_n4() {
+    report(4, sweep_of(scenario_with_suspicions, 4, 0, 200));
+}
+
+#[test]
+fn sweep_with_false_suspicions_n7() {
+    report(7, sweep_of(scenario_with_suspicions, 7, 0, 100));
+}
+
+/// The bursts do move views (else the sweeps above test nothing new),
+/// and only where f+1 validators suspect.
+#[test]
+fn suspicion_bursts_move_views() {
+    let moves: usize = (0..20)
+        .map(|seed| {
+            let mut sc = scenario_with_suspicions(4, seed);
+            sc.byzantine.clear();
+            sc.twins.clear();
+            let o = run(&sc);
+            assert!(o.ok(), "seed={seed}: {o:?}");
+            o.suspect_moves
+        })
+        .sum();
+    assert!(moves > 0, "no burst of suspicions moved a view in 20 seeds");
 }
 
 /// Seeds that failed during development, kept with the configuration they
@@ -129,6 +163,8 @@ fn each_byzantine_behaviour_is_tolerated() {
             Behaviour::EquivocatingPrimary,
             Behaviour::DoubleVote,
             Behaviour::JunkVotes,
+            // f validators that suspect every view cannot depose anyone.
+            Behaviour::Suspecter,
         ] {
             for seed in 0..3 {
                 let mut sc = Scenario::base(n, seed);
@@ -138,6 +174,9 @@ fn each_byzantine_behaviour_is_tolerated() {
                 sc.byzantine = (0..sc.f() as u16).map(|v| (v, b)).collect();
                 let o = run(&sc);
                 assert!(o.ok(), "n={n} {b:?} seed={seed}: {o:?}");
+                if b == Behaviour::Suspecter {
+                    assert_eq!(o.suspect_moves, 0, "n={n}: f suspecters moved a view");
+                }
                 assert!(
                     o.max_height >= 3,
                     "n={n} {b:?}: only {} blocks",
@@ -203,7 +242,11 @@ fn replay() {
     };
     let n: usize = n.parse().expect("SIM_N");
     let seed: u64 = seed.parse().expect("SIM_SEED");
-    let sc = scenario(n, seed);
+    let sc = if std::env::var("SIM_SUSPICIONS").is_ok() {
+        scenario_with_suspicions(n, seed)
+    } else {
+        scenario(n, seed)
+    };
     let o = run(&sc);
     eprintln!("{sc:?}\n{o:?}");
     assert!(o.ok());

@@ -27,7 +27,7 @@ use crate::common::{Fixture, JUNK_ROOT};
 mod byzantine;
 mod scenario;
 #[allow(unused_imports)]
-pub use scenario::{Scenario, scenario, sweep};
+pub use scenario::{Scenario, scenario, scenario_with_suspicions, sweep, sweep_of};
 
 /// What a faulty validator does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -43,7 +43,12 @@ pub enum Behaviour {
     JunkVotes,
     /// Sends every PREPARE and COMMIT twice to everyone: for its block and for another hash.
     DoubleVoteAll,
+    /// Suspects the primary of whatever view it runs, every 20 ms.
+    Suspecter,
 }
+
+/// How often a [`Behaviour::Suspecter`] suspects.
+const SUSPECTER_MS: u64 = 20;
 
 #[derive(Debug)]
 pub struct Outcome {
@@ -52,6 +57,8 @@ pub struct Outcome {
     /// Highest height delivered by an honest replica.
     pub max_height: u64,
     pub evidence: usize,
+    /// Times an honest replica left a view on suspicions (f+1 of them).
+    pub suspect_moves: usize,
     pub events: u64,
 }
 
@@ -122,6 +129,7 @@ pub struct Sim {
     committed: BTreeMap<u64, Hash>,
     safety: Result<(), String>,
     evidence: usize,
+    suspect_moves: usize,
     events: u64,
     trace: bool,
 }
@@ -173,6 +181,7 @@ impl Sim {
             committed: BTreeMap::new(),
             safety: Ok(()),
             evidence: 0,
+            suspect_moves: 0,
             events: 0,
             trace: std::env::var("SIM_TRACE").is_ok(),
         }
@@ -218,6 +227,29 @@ impl Sim {
                 self.push(at, Ev::Crash { node });
             }
         }
+        // Wrong suspicions: each burst, a random group suspects within 5 ms.
+        for _ in 0..self.sc.suspicion_bursts {
+            let at = self.rng.gen_range(0..self.sc.chaos_ms);
+            for node in 0..self.nodes.len() {
+                if self.rng.gen_bool(0.5) {
+                    let epoch = self.nodes[node].epoch;
+                    let t = at + self.rng.gen_range(0..5);
+                    self.push(
+                        t,
+                        Ev::Input {
+                            node,
+                            epoch,
+                            input: Input::Suspect,
+                        },
+                    );
+                }
+            }
+        }
+        for node in 0..self.nodes.len() {
+            if self.nodes[node].behaviour == Behaviour::Suspecter {
+                self.later(node, SUSPECTER_MS, Input::Suspect);
+            }
+        }
         self.push(self.sc.chaos_ms, Ev::Heal);
         let deadline = self.sc.chaos_ms + self.sc.liveness_bound_ms;
         let mut heal_height: Option<u64> = None;
@@ -257,6 +289,7 @@ impl Sim {
             safety: self.safety,
             liveness,
             evidence: self.evidence,
+            suspect_moves: self.suspect_moves,
             events: self.events,
         }
     }
@@ -279,7 +312,12 @@ impl Sim {
         match ev {
             Ev::Input { node, epoch, input } => {
                 if self.nodes[node].epoch == epoch && self.nodes[node].replica.is_some() {
+                    let again = input == Input::Suspect
+                        && self.nodes[node].behaviour == Behaviour::Suspecter;
                     self.apply(node, input);
+                    if again {
+                        self.later(node, SUSPECTER_MS, Input::Suspect);
+                    }
                 }
             }
             Ev::Persisted {
@@ -353,10 +391,16 @@ impl Sim {
 
     fn apply(&mut self, node: usize, input: Input) {
         let now = self.now;
+        let honest = self.nodes[node].honest();
         let Some(r) = self.nodes[node].replica.as_mut() else {
             return;
         };
+        let suspicion = matches!(input, Input::Suspect | Input::Message(Message::Suspect(_)));
+        let before = r.view();
         let actions = r.handle(now, input);
+        if suspicion && honest && r.view() > before {
+            self.suspect_moves += 1;
+        }
         for a in actions {
             self.exec(node, a);
         }

@@ -26,6 +26,10 @@ pub struct Scenario {
     pub liveness_bound_ms: u64,
     /// Check liveness (off when more than f validators are faulty).
     pub check_liveness: bool,
+    /// Bursts of wrong suspicions during chaos: at a random time, a
+    /// random group of validators each suspects the primary of the view
+    /// it runs (as honest backups whose records were slow would).
+    pub suspicion_bursts: u32,
 }
 
 impl Scenario {
@@ -46,6 +50,7 @@ impl Scenario {
             liveness_blocks: 3,
             liveness_bound_ms: 60_000,
             check_liveness: true,
+            suspicion_bursts: 0,
         }
     }
 
@@ -93,11 +98,31 @@ pub fn scenario(n: usize, seed: u64) -> Scenario {
     sc
 }
 
+/// The standard mix plus one to four bursts of wrong suspicions (drawn
+/// from their own stream, so the rest of the scenario is the seed's
+/// standard one).
+pub fn scenario_with_suspicions(n: usize, seed: u64) -> Scenario {
+    let mut sc = scenario(n, seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x5a5b_9ec7);
+    sc.suspicion_bursts = rng.gen_range(1..=4);
+    sc
+}
+
 /// Runs seeds `start..start+count` of [`scenario`] for `n`; returns the failures.
 pub fn sweep(n: usize, start: u64, count: u64) -> Vec<(u64, String)> {
+    sweep_of(scenario, n, start, count)
+}
+
+/// Runs seeds `start..start+count` of a scenario mix for `n`; returns the failures.
+pub fn sweep_of(
+    mix: fn(usize, u64) -> Scenario,
+    n: usize,
+    start: u64,
+    count: u64,
+) -> Vec<(u64, String)> {
     let mut failures = Vec::new();
     for seed in start..start + count {
-        let sc = scenario(n, seed);
+        let sc = mix(n, seed);
         let o = run(&sc);
         if !o.ok() {
             failures.push((
