@@ -3,7 +3,9 @@
 //! - `SIM_SEEDS` (default 1000): seeds per configuration;
 //! - `SIM_START` (default 0): first seed;
 //! - `SIM_N` (default `1,4,7,10`): replica counts;
-//! - `SIM_THREADS` (default 2): worker threads.
+//! - `SIM_THREADS` (default 2): worker threads;
+//! - `SIM_SUSPICIONS` (set to anything): the mix with bursts of wrong
+//!   suspicions (`sim::scenario_with_suspicions`).
 //!
 //! ```sh
 //! SIM_SEEDS=100000 cargo run --release -p chancery-consensus --example sim_sweep
@@ -38,6 +40,11 @@ fn main() {
         .split(',')
         .filter_map(|s| s.trim().parse().ok())
         .collect();
+    let mix: fn(usize, u64) -> sim::Scenario = if std::env::var("SIM_SUSPICIONS").is_ok() {
+        sim::scenario_with_suspicions
+    } else {
+        sim::scenario
+    };
     let failures = Arc::new(Mutex::new(Vec::new()));
     let t0 = std::time::Instant::now();
     for &n in &ns {
@@ -52,7 +59,7 @@ fn main() {
                         if seed >= start + seeds {
                             break;
                         }
-                        let fails = sim::sweep(n, seed, 1);
+                        let fails = sim::sweep_of(mix, n, seed, 1);
                         if !fails.is_empty() {
                             for (_, f) in &fails {
                                 eprintln!("FAIL {f}");

@@ -250,6 +250,9 @@ idle_interval = "250ms"
 [consensus]
 base_timeout = "1s"
 max_timeout = "10s"
+# Suspect a primary that leaves a record out this long (f+1 suspicions
+# change the view).
+request_timeout = "15s"
 
 # The machine's cores shared among the validators on it (leave it out on a
 # machine of its own: one thread per core).

@@ -35,7 +35,7 @@ impl Replica {
             });
         }
         if self.suspects.insert(self.cfg.me) {
-            tracing::info!(
+            tracing::warn!(
                 replica = self.cfg.me,
                 view,
                 primary = self.primary(view),
@@ -88,7 +88,7 @@ impl Replica {
     /// f+1 suspicions of the current view: move to the next one.
     fn count_suspicions(&mut self, out: &mut Vec<Action>) {
         if self.suspects.len() > self.f() {
-            tracing::info!(
+            tracing::warn!(
                 replica = self.cfg.me,
                 view = self.view,
                 suspects = self.suspects.len(),
