@@ -296,6 +296,13 @@ impl Replica {
     pub fn chain_id(&self) -> &ChainId {
         &self.cfg.chain_id
     }
+    /// Whether this replica is fetching certified blocks it is behind on
+    /// (asked for by [`Action::RequestBlocks`], not all delivered yet).
+    /// Its node still holds records the others have committed, so it
+    /// does not suspect the primary meanwhile.
+    pub fn catching_up(&self) -> bool {
+        self.requested_to > self.delivered
+    }
     /// Number of actions held back until a persist is acknowledged.
     pub fn held_actions(&self) -> usize {
         self.held.len()

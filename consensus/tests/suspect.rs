@@ -171,6 +171,49 @@ fn suspicions_are_forgotten_with_the_view() {
     assert_eq!((r.view(), r.mode()), (1, Mode::Normal));
 }
 
+/// A backup fetching blocks it is behind on does not suspect: its records
+/// may be in them. Once they are delivered it may again.
+#[test]
+fn a_backup_catching_up_does_not_suspect() {
+    let fx = Fixture::new(4);
+    let mut r = fx.replica(1, 1);
+    r.handle(0, Input::Start);
+    // f+1 validators sign for height 9: heights 1..8 are committed.
+    let far = chancery_types::Hash::of(b"far");
+    handle_acked(&mut r, 1, Input::Message(fx.prepare(2, 0, 9, far)));
+    let asked = handle_acked(&mut r, 2, Input::Message(fx.commit(3, 0, 9, far)));
+    assert_eq!(asked, vec![Action::RequestBlocks { from: 1, to: 8 }]);
+    assert!(r.catching_up());
+    assert!(handle_acked(&mut r, 3, Input::Suspect).is_empty());
+    // The fetched blocks arrive (each with its certificate) and are delivered.
+    let mut parent = chancery_types::Hash::ZERO;
+    for h in 1..=8 {
+        let b = fx.block(h, 0, parent);
+        parent = b.header.hash();
+        let certificate = fx.commit_certificate(0, &b, &[0, 2, 3]);
+        handle_acked(
+            &mut r,
+            4,
+            Input::SyncedBlock {
+                block: b.into(),
+                certificate,
+            },
+        );
+    }
+    assert_eq!(r.delivered(), 8);
+    assert!(!r.catching_up());
+    let out = handle_acked(&mut r, 5, Input::Suspect);
+    assert!(
+        out.iter().any(|a| matches!(
+            a,
+            Action::Broadcast {
+                message: Message::Suspect(_)
+            }
+        )),
+        "{out:?}"
+    );
+}
+
 #[test]
 fn a_suspect_message_round_trips_on_the_wire() {
     use chancery_types::Canonical;

@@ -5,6 +5,9 @@
 //! running, the replica leaves it for the next, exactly as when its
 //! progress timer fires.
 //!
+//! A backup that is fetching blocks it is behind on does not suspect: the
+//! record it holds may be in them.
+//!
 //! One suspicion alone changes nothing: the suspecting backup keeps
 //! voting in its view, so a backup that is wrong (or lying) can neither
 //! stall the network by leaving the view alone nor depose a primary that
@@ -32,6 +35,13 @@ impl Replica {
             return Err(Error::SuspectNotTaken {
                 view,
                 reason: "this replica is the primary of the view",
+            });
+        }
+        if self.catching_up() {
+            // The records may be in the blocks it is fetching.
+            return Err(Error::SuspectNotTaken {
+                view,
+                reason: "this replica is fetching blocks it is behind on",
             });
         }
         if self.suspects.insert(self.cfg.me) {

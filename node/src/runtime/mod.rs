@@ -475,7 +475,8 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     }
 
     /// PBFT's request timer (ARCHITECTURE.md D44): when this node is a
-    /// backup in a normal view and the longest-waiting record in its
+    /// backup in a normal view, not fetching blocks it is behind on, and
+    /// the longest-waiting record in its
     /// mempool has waited `consensus.request_timeout` since the later of
     /// its admission and the start of the view, the primary is leaving it
     /// out: tell the replica, which sends a suspicion (repeated at every
@@ -489,7 +490,10 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         if self.request_view.0 != (self.epoch_start, view) {
             self.request_view = ((self.epoch_start, view), now);
         }
-        if r.mode() != chancery_consensus::Mode::Normal || r.primary(view) == r.me() {
+        if r.mode() != chancery_consensus::Mode::Normal
+            || r.primary(view) == r.me()
+            || r.catching_up()
+        {
             return;
         }
         let Some(admitted) = self.mempool.oldest_queued() else {
