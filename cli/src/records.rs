@@ -229,6 +229,10 @@ pub async fn status(client: &mut Client, as_json: bool) -> Result<()> {
                     "connected_peers": s.connected_peers, "log_size": s.log_size,
                     "frames_dropped": s.frames_dropped,
                     "connections_refused": s.connections_refused,
+                    "view": s.view, "primary_index": s.primary_index,
+                    "records_waiting": s.records_waiting,
+                    "oldest_waiting_ms": s.oldest_waiting_ms,
+                    "suspects_primary": s.suspects_primary,
                     "version": s.version })
         );
     } else {
@@ -249,6 +253,24 @@ pub async fn status(client: &mut Client, as_json: bool) -> Result<()> {
             "network     {} frames dropped, {} connections refused",
             s.frames_dropped, s.connections_refused
         );
+        println!(
+            "consensus   view {}, primary validator {}{}",
+            s.view,
+            s.primary_index,
+            if s.suspects_primary {
+                " (suspected: a record waited past consensus.request_timeout)"
+            } else {
+                ""
+            }
+        );
+        if s.records_waiting == 0 {
+            println!("mempool     no records waiting");
+        } else {
+            println!(
+                "mempool     {} records waiting, the oldest for {} ms",
+                s.records_waiting, s.oldest_waiting_ms
+            );
+        }
         println!("version     {}", s.version);
     }
     Ok(())

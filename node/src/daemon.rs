@@ -204,6 +204,7 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
     )
     .context("consensus runtime")?;
     let runtime = runtime.with_peer_updates(peers_tx);
+    let gauges = runtime.gauges();
     let commits = runtime.commit_sender();
     let (commands, command_rx) = mpsc::channel(1024);
     let runtime_task = tokio::spawn(runtime.run(net.inbound, command_rx, stop.clone()));
@@ -217,6 +218,7 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
             dropped: net.dropped.clone(),
             refused: net.refused.clone(),
         },
+        gauges,
         me: id.me.unwrap_or(usize::MAX),
         chain_name: genesis.chain_name.to_string(),
         validators: current.clone(),

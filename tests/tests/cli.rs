@@ -53,6 +53,19 @@ async fn submit_get_query_and_verify_a_proof_from_the_command_line() -> Result<(
     assert_eq!(code, 0, "{err}");
     assert_eq!(out.lines().count(), 1, "{out}");
 
+    // Status: the consensus and mempool readings, as JSON and as text.
+    let (code, out, err) = run(&["--json", "status", "--node", &node2])?;
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(&out)?;
+    let view = v["view"].as_u64().expect("view");
+    assert_eq!(v["primary_index"].as_u64(), Some(view % 4), "{out}");
+    assert!(v["records_waiting"].is_u64(), "{out}");
+    assert_eq!(v["suspects_primary"], false, "{out}");
+    let (code, out, err) = run(&["status", "--node", &node2])?;
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("consensus   view "), "{out}");
+    assert!(out.contains("mempool     "), "{out}");
+
     // Proof: fetch, verify offline, then tamper.
     let proof = dir.path().join("proof.json");
     let (code, _, err) = run(&[

@@ -252,6 +252,14 @@ async fn with_two_of_four_stopped_nothing_commits_until_one_returns() -> Result<
         "validator 1 committed without a quorum"
     );
     assert!(c0.record(&acked).await.is_err());
+    // Its status shows the record waiting, and the view moving on without
+    // completing (so no suspicion: that needs a running view).
+    let s = c0.status().await?;
+    assert_eq!(s.records_waiting, 1, "{s:?}");
+    assert!(s.oldest_waiting_ms >= 2_000, "{s:?}");
+    assert!(s.view > 0, "{s:?}");
+    assert_eq!(u64::from(s.primary_index), s.view % 4, "{s:?}");
+    assert!(!s.suspects_primary, "{s:?}");
     // One comes back: commits resume, and the record admitted during the outage commits.
     net.cluster.start(2)?;
     net.wait_height(0, stuck + 1, LONG).await?;

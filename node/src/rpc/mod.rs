@@ -58,6 +58,8 @@ pub struct Api<K: KvStore> {
     pub connected: watch::Receiver<HashSet<usize>>,
     /// The network's counters (frames dropped, connections refused).
     pub net_counters: NetCounters,
+    /// The consensus runtime's readings (view, primary, waiting records).
+    pub gauges: Arc<crate::runtime::gauges::Gauges>,
     /// This validator's index.
     pub me: usize,
     /// The genesis chain name.
@@ -79,6 +81,7 @@ impl<K: KvStore> Clone for Api<K> {
             commits: self.commits.clone(),
             connected: self.connected.clone(),
             net_counters: self.net_counters.clone(),
+            gauges: self.gauges.clone(),
             me: self.me,
             chain_name: self.chain_name.clone(),
             validators: self.validators.clone(),

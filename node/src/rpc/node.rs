@@ -30,6 +30,7 @@ impl<K: KvStore + Send + Sync + 'static> NodeService for Api<K> {
         let index = genesis_entry
             .and_then(|v| set.index_of(&v.consensus_key))
             .unwrap_or(self.me);
+        let g = self.gauges.get();
         Ok(Response::new(GetStatusResponse {
             chain_id: rules.chain_id.to_string(),
             height: tip.height,
@@ -44,6 +45,11 @@ impl<K: KvStore + Send + Sync + 'static> NodeService for Api<K> {
             head_time_ms: tip.timestamp.0,
             frames_dropped: self.net_counters.dropped.load(Ordering::Relaxed),
             connections_refused: self.net_counters.refused.load(Ordering::Relaxed),
+            view: g.view,
+            primary_index: g.primary as u32,
+            records_waiting: g.waiting,
+            oldest_waiting_ms: g.oldest_waiting_ms,
+            suspects_primary: g.suspecting,
         }))
     }
 }

@@ -21,12 +21,14 @@
 //!
 //! Submodules: `actions` (carrying out actions, commits), `backlog` (the
 //! commit-rate bound on client submissions, D33), `epoch` (validator-set
-//! changes), `persist` (the consensus state), `proposal` (building and
+//! changes), `gauges` (view, primary and waiting records for the status
+//! call), `persist` (the consensus state), `proposal` (building and
 //! validating blocks).
 
 mod actions;
 mod backlog;
 mod epoch;
+pub mod gauges;
 mod persist;
 mod proposal;
 
@@ -189,6 +191,8 @@ pub struct Runtime<K: KvStore> {
     /// replica view), since when this node has been in it). A record's
     /// wait counts from the later of its admission and this.
     request_view: ((u64, u64), std::time::Instant),
+    /// Readings for the status call.
+    gauges: Arc<gauges::Gauges>,
 }
 
 /// Milliseconds since the Unix epoch.
@@ -280,6 +284,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             backlog,
             regossip_checked: std::time::Instant::now(),
             request_view: ((0, 0), std::time::Instant::now()),
+            gauges: Arc::default(),
         };
         rt.enter_epoch(stored)?;
         Ok((rt, commits_rx))
@@ -292,6 +297,11 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         }
         self.peers = Some(tx);
         self
+    }
+
+    /// The readings the runtime publishes for the status call.
+    pub fn gauges(&self) -> Arc<gauges::Gauges> {
+        self.gauges.clone()
     }
 
     /// The sender of commit events, for subscribing later (the API).
@@ -480,30 +490,38 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     /// mempool has waited `consensus.request_timeout` since the later of
     /// its admission and the start of the view, the primary is leaving it
     /// out: tell the replica, which sends a suspicion (repeated at every
-    /// check while the record waits); f+1 of them change the view.
+    /// check while the record waits); f+1 of them change the view. Also
+    /// publishes the status call's readings.
     fn maybe_suspect(&mut self, queue: &mut VecDeque<Action>) {
         let now = std::time::Instant::now();
+        let oldest = self.mempool.oldest_queued();
+        let mut reading = gauges::Reading {
+            waiting: (self.mempool.len() + self.mempool.held()) as u64,
+            oldest_waiting_ms: oldest
+                .map_or(0, |t| now.saturating_duration_since(t).as_millis() as u64),
+            ..gauges::Reading::default()
+        };
         let Some(r) = self.replica.as_ref() else {
+            self.gauges.set(reading);
             return;
         };
         let view = r.view();
+        reading.view = view;
+        reading.primary = u64::from(r.primary(view));
         if self.request_view.0 != (self.epoch_start, view) {
             self.request_view = ((self.epoch_start, view), now);
         }
-        if r.mode() != chancery_consensus::Mode::Normal
-            || r.primary(view) == r.me()
-            || r.catching_up()
-        {
-            return;
-        }
-        let Some(admitted) = self.mempool.oldest_queued() else {
-            return;
-        };
-        let waited = now.saturating_duration_since(admitted.max(self.request_view.1));
-        if waited >= self.mempool.limits().request_timeout {
+        let waited = oldest.map(|t| now.saturating_duration_since(t.max(self.request_view.1)));
+        let suspect = r.mode() == chancery_consensus::Mode::Normal
+            && r.primary(view) != r.me()
+            && !r.catching_up()
+            && waited.is_some_and(|w| w >= self.mempool.limits().request_timeout);
+        reading.suspecting = suspect;
+        self.gauges.set(reading);
+        if suspect {
             debug!(
                 view,
-                waited_ms = waited.as_millis() as u64,
+                waited_ms = reading.oldest_waiting_ms,
                 "runtime: a record waits past the request timeout"
             );
             self.input(Input::Suspect, queue);
