@@ -223,12 +223,20 @@ async fn status(cluster: Cluster) -> Result<()> {
         let line = match cluster.client(i).await {
             Ok(mut c) => match c.status().await {
                 Ok(s) => format!(
-                    "height {:>6}  head {}  peers {}/{}  records {}",
+                    "height {:>6}  head {}  peers {}/{}  records {}  view {} (primary {}{})  waiting {}",
                     s.height,
                     &s.head_hash[..12.min(s.head_hash.len())],
                     s.connected_peers,
                     s.validators.saturating_sub(1),
-                    s.log_size
+                    s.log_size,
+                    s.view,
+                    s.primary_index,
+                    if s.suspects_primary {
+                        ", suspected"
+                    } else {
+                        ""
+                    },
+                    s.records_waiting
                 ),
                 Err(e) => format!("error: {e}"),
             },
