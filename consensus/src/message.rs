@@ -262,6 +262,11 @@ impl NewView {
 pub struct SuspectVote {
     /// The view whose primary is suspected.
     pub view: u64,
+    /// The height the sender waits for (its last delivered + 1). Views
+    /// start again at 0 with each validator set; the height ties the
+    /// suspicion to this set's heights, so one signed under an earlier
+    /// set cannot be replayed in a later set's view of the same number.
+    pub height: u64,
 }
 impl Canonical for SuspectVote {}
 
@@ -275,6 +280,8 @@ impl Canonical for SuspectVote {}
 pub struct Suspect {
     /// The view whose primary is suspected.
     pub view: u64,
+    /// The height the sender waits for ([`SuspectVote::height`]).
+    pub height: u64,
     /// Index of the signer.
     pub signer: u16,
     /// Signature over [`SuspectVote`] in [`Domain::Suspect`].
@@ -282,15 +289,16 @@ pub struct Suspect {
 }
 
 impl Suspect {
-    /// Signs a suspicion of the primary of `view`.
-    pub fn new(view: u64, signer: u16, key: &SecretKey, chain: &ChainId) -> Self {
+    /// Signs a suspicion of the primary of `view`, waiting for `height`.
+    pub fn new(view: u64, height: u64, signer: u16, key: &SecretKey, chain: &ChainId) -> Self {
         let signature = key.sign(
             Domain::Suspect,
             &chain.0,
-            &SuspectVote { view }.to_canonical(),
+            &SuspectVote { view, height }.to_canonical(),
         );
         Suspect {
             view,
+            height,
             signer,
             signature,
         }
@@ -298,7 +306,11 @@ impl Suspect {
 
     /// Checks the signature under `key`.
     pub fn verify(&self, key: &PublicKey, chain: &ChainId) -> Result<(), SignatureError> {
-        let bytes = SuspectVote { view: self.view }.to_canonical();
+        let bytes = SuspectVote {
+            view: self.view,
+            height: self.height,
+        }
+        .to_canonical();
         verify(key, Domain::Suspect, &chain.0, &bytes, &self.signature)
     }
 }

@@ -8,9 +8,15 @@ use chancery_consensus::{Action, Input, Message, Mode, Replica, Suspect};
 use chancery_types::SecretKey;
 use common::*;
 
+/// `signer`'s suspicion of `view`, waiting for height 1.
 fn suspect(fx: &Fixture, signer: u16, view: u64) -> Input {
+    suspect_at(fx, signer, view, 1)
+}
+
+fn suspect_at(fx: &Fixture, signer: u16, view: u64, height: u64) -> Input {
     Input::Message(Message::Suspect(Suspect::new(
         view,
+        height,
         signer,
         &fx.key(signer),
         &fx.chain,
@@ -44,6 +50,7 @@ fn a_backup_broadcasts_its_suspicion_and_stays_in_its_view() {
         out,
         vec![broadcast(Message::Suspect(Suspect::new(
             0,
+            1,
             2,
             &fx.key(2),
             &fx.chain
@@ -114,7 +121,7 @@ fn suspicions_of_other_views_or_badly_signed_are_not_counted() {
     handle_acked(&mut r, 11, suspect(&fx, 3, 1));
     assert_eq!((r.view(), r.mode()), (0, Mode::Normal));
     // Signed by a key that is not validator 3's.
-    let forged = Suspect::new(0, 3, &SecretKey::from_seed(&[9; 32]), &fx.chain);
+    let forged = Suspect::new(0, 1, 3, &SecretKey::from_seed(&[9; 32]), &fx.chain);
     handle_acked(&mut r, 12, Input::Message(Message::Suspect(forged)));
     // Validator 1's genuine one: with the forged one this would be two.
     handle_acked(&mut r, 13, suspect(&fx, 1, 0));
@@ -214,11 +221,46 @@ fn a_backup_catching_up_does_not_suspect() {
     );
 }
 
+/// Views start at 0 with each validator set: a suspicion signed under an
+/// earlier set (a height before this replica ran) is not counted, even
+/// for a view of the same number.
+#[test]
+fn suspicions_from_before_this_replica_ran_are_not_counted() {
+    let fx = Fixture::new(4);
+    // A replica of a set that took over after height 10.
+    let state = chancery_consensus::PersistentState {
+        delivered: 10,
+        ..chancery_consensus::PersistentState::genesis()
+    };
+    let mut r = chancery_consensus::Replica::restore(fx.config(2, 2), state).unwrap();
+    r.handle(0, Input::Start);
+    handle_acked(&mut r, 1, suspect_at(&fx, 1, 0, 9));
+    handle_acked(&mut r, 2, suspect_at(&fx, 3, 0, 10));
+    assert_eq!((r.view(), r.mode()), (0, Mode::Normal));
+    // Its own (for height 11) and one for this set's heights: two.
+    let own = handle_acked(&mut r, 3, Input::Suspect);
+    assert_eq!(
+        own,
+        vec![broadcast(Message::Suspect(Suspect::new(
+            0,
+            11,
+            2,
+            &fx.key(2),
+            &fx.chain
+        )))]
+    );
+    assert!(changes_view(&handle_acked(
+        &mut r,
+        4,
+        suspect_at(&fx, 3, 0, 11)
+    )));
+}
+
 #[test]
 fn a_suspect_message_round_trips_on_the_wire() {
     use chancery_types::Canonical;
     let fx = Fixture::new(4);
-    let m = Message::Suspect(Suspect::new(7, 2, &fx.key(2), &fx.chain));
+    let m = Message::Suspect(Suspect::new(7, 12, 2, &fx.key(2), &fx.chain));
     let bytes = m.to_canonical();
     assert_eq!(Message::from_canonical(&bytes).unwrap(), m);
     assert_eq!(

@@ -15,7 +15,9 @@
 //!
 //! Suspicions are volatile: they count only for the view they name, only
 //! while the replica runs that view normally, and are forgotten when it
-//! leaves it. The node repeats its suspicion while the record waits, so a
+//! leaves it. Each names the height its sender waits for; one below the
+//! first height this replica ran comes from an earlier validator set
+//! (views start at 0 with each set) and is not counted. The node repeats its suspicion while the record waits, so a
 //! peer that reached the view late still hears it.
 //!
 //! [`Input::Suspect`]: crate::action::Input::Suspect
@@ -52,7 +54,13 @@ impl Replica {
                 "suspecting the primary: a record waited past the request timeout"
             );
         }
-        let s = Suspect::new(view, self.cfg.me, &self.cfg.key, &self.cfg.chain_id);
+        let s = Suspect::new(
+            view,
+            self.delivered.saturating_add(1),
+            self.cfg.me,
+            &self.cfg.key,
+            &self.cfg.chain_id,
+        );
         out.push(Action::Broadcast {
             message: Message::Suspect(s),
         });
@@ -64,6 +72,12 @@ impl Replica {
     pub(crate) fn on_suspect(&mut self, s: Suspect, out: &mut Vec<Action>) -> Result<(), Error> {
         let key = self.peer_key(s.signer)?;
         self.may_count_suspicion(s.view)?;
+        if s.height < self.first_height {
+            return Err(Error::SuspectNotTaken {
+                view: s.view,
+                reason: "signed for a height before this validator set's replica ran",
+            });
+        }
         if self.suspects.contains(&s.signer) {
             return Ok(()); // a repeat: already counted
         }
