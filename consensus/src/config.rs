@@ -52,6 +52,11 @@ pub struct Config {
     pub execution_lag: u64,
     /// View-change timeouts.
     pub timeouts: Timeouts,
+    /// The first height this validator set orders (0 for the genesis
+    /// set). Views start at 0 with each set; VIEW-CHANGE and SUSPECT
+    /// messages signed before it (under an earlier set, for views of the
+    /// same numbers) are refused.
+    pub first_height: u64,
 }
 
 impl Config {

@@ -228,4 +228,19 @@ pub enum Error {
         /// Why.
         reason: &'static str,
     },
+    /// A message signed under an earlier validator set: views start at 0
+    /// with each set, so its view number means another view.
+    #[error(
+        "{kind} from validator {signer} was signed under an earlier validator set (at height {height}; this set orders from {first})"
+    )]
+    EarlierValidatorSet {
+        /// The message kind.
+        kind: &'static str,
+        /// The claimed signer.
+        signer: u16,
+        /// The height it names.
+        height: u64,
+        /// This set's first height.
+        first: u64,
+    },
 }

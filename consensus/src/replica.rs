@@ -75,10 +75,6 @@ pub struct Replica {
     pub(crate) verified_vcs: BTreeSet<(u16, Hash)>,
     /// Validators known to suspect the primary of the current view.
     pub(crate) suspects: BTreeSet<u16>,
-    /// The first height this replica ran (its restored `delivered` + 1):
-    /// suspicions signed for lower heights belong to an earlier
-    /// validator set, whose views had the same numbers.
-    pub(crate) first_height: u64,
     /// The NEW-VIEW we sent as primary of the current view.
     pub(crate) last_new_view: Option<crate::message::NewView>,
     /// First vote seen per (kind, view, height, signer), for evidence.
@@ -155,7 +151,6 @@ impl Replica {
             view_changes: BTreeMap::new(),
             verified_vcs: BTreeSet::new(),
             suspects: BTreeSet::new(),
-            first_height: state.delivered.saturating_add(1),
             last_new_view: None,
             seen: BTreeMap::new(),
             future: VecDeque::new(),

@@ -222,17 +222,19 @@ fn a_backup_catching_up_does_not_suspect() {
 }
 
 /// Views start at 0 with each validator set: a suspicion signed under an
-/// earlier set (a height before this replica ran) is not counted, even
-/// for a view of the same number.
+/// earlier set (for a height before this set's first) is not counted,
+/// even for a view of the same number.
 #[test]
-fn suspicions_from_before_this_replica_ran_are_not_counted() {
+fn suspicions_from_an_earlier_validator_set_are_not_counted() {
     let fx = Fixture::new(4);
-    // A replica of a set that took over after height 10.
+    // A replica of a set that orders from height 11.
     let state = chancery_consensus::PersistentState {
         delivered: 10,
         ..chancery_consensus::PersistentState::genesis()
     };
-    let mut r = chancery_consensus::Replica::restore(fx.config(2, 2), state).unwrap();
+    let mut config = fx.config(2, 2);
+    config.first_height = 11;
+    let mut r = chancery_consensus::Replica::restore(config, state).unwrap();
     r.handle(0, Input::Start);
     handle_acked(&mut r, 1, suspect_at(&fx, 1, 0, 9));
     handle_acked(&mut r, 2, suspect_at(&fx, 3, 0, 10));

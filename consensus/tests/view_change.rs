@@ -305,3 +305,36 @@ fn invalid_new_views_are_dropped() {
     assert!(matches!(a.first(), Some(Action::Persist { .. })), "{a:?}");
     assert_eq!(r.view(), 1);
 }
+
+/// Views start at 0 with each validator set. A VIEW-CHANGE signed under
+/// an earlier set (its certificate below the height the set started
+/// from) is refused, so a validator cannot replay others' old requests
+/// for "view 1" to move the next set's replicas.
+#[test]
+fn view_changes_from_an_earlier_validator_set_are_refused() {
+    let fx = Fixture::new(4);
+    let b10 = fx.block(10, 0, Hash::ZERO);
+    let cert10 = fx.commit_certificate(0, &b10, &[0, 1, 2]);
+    let state = chancery_consensus::PersistentState {
+        delivered: 10,
+        tip_hash: b10.header.hash(),
+        tip_certificate: Some(cert10.clone()),
+        ..chancery_consensus::PersistentState::genesis()
+    };
+    let mut config = fx.config(2, 1);
+    config.first_height = 11;
+    let mut r = chancery_consensus::Replica::restore(config, state).unwrap();
+    r.handle(0, Input::Start);
+    // f+1 = 2 others ask for view 1, with no certificate: from before height 11.
+    for s in [1, 3] {
+        let vc = fx.view_change(s, 1, None, vec![]);
+        handle_acked(&mut r, 10, Input::Message(Message::ViewChange(vc)));
+    }
+    assert_eq!((r.view(), r.mode()), (0, Mode::Normal));
+    // The same requests sent under this set: joined.
+    for s in [1, 3] {
+        let vc = fx.view_change(s, 1, Some(cert10.clone()), vec![]);
+        handle_acked(&mut r, 20, Input::Message(Message::ViewChange(vc)));
+    }
+    assert_eq!((r.view(), r.mode()), (1, Mode::ViewChange));
+}

@@ -188,6 +188,8 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
             base_ms: config.consensus.base_timeout.as_millis() as u64,
             max_ms: config.consensus.max_timeout.as_millis() as u64,
         },
+        // The runtime sets it for the set in force at the ledger's tip.
+        first_height: 0,
     };
     let (runtime, _events) = Runtime::new(
         replica,

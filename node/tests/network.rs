@@ -91,6 +91,8 @@ struct Node {
     ledger: Arc<Ledger<chancery_ledger::MemKv>>,
     commands: mpsc::Sender<Command>,
     events: broadcast::Receiver<CommitEvent>,
+    /// The runtime's readings (records waiting), refreshed every 500 ms.
+    gauges: Arc<chancery_node::runtime::gauges::Gauges>,
 }
 
 /// What the tests vary between validators' settings.
@@ -123,10 +125,47 @@ fn spawn(
     stop: &watch::Receiver<bool>,
     tuning: Tuning,
 ) -> Node {
-    let chain = g.chain_id();
+    let net = start_p2p(i, keys, ports, g, stop);
+    start_runtime(i, keys, g, stop, tuning, net)
+}
+
+/// As [`spawn`], with the runtime started only once the network is
+/// connected to `peers`. A validator's first consensus frames to a peer
+/// it is not connected to yet are dropped; a view change recovers them,
+/// which the tests that make view changes slow cannot wait for.
+async fn spawn_connected(
+    i: usize,
+    keys: &[Keys],
+    ports: &[u16],
+    g: &Genesis,
+    stop: &watch::Receiver<bool>,
+    tuning: Tuning,
+    peers: &[usize],
+) -> Node {
+    let mut net = start_p2p(i, keys, ports, g, stop);
+    let connected = net
+        .connected
+        .wait_for(|c| peers.iter().all(|p| c.contains(p)));
+    drop(
+        tokio::time::timeout(Duration::from_secs(30), connected)
+            .await
+            .expect("not connected within 30 s")
+            .unwrap(),
+    );
+    start_runtime(i, keys, g, stop, tuning, net)
+}
+
+/// Validator `i`'s network, started.
+fn start_p2p(
+    i: usize,
+    keys: &[Keys],
+    ports: &[u16],
+    g: &Genesis,
+    stop: &watch::Receiver<bool>,
+) -> p2p::Network {
     let peers = PeerSet::from_validators(&g.validators).unwrap();
     let k = &keys[i];
-    let net = p2p::spawn(
+    p2p::spawn(
         keypair(&k.network).unwrap(),
         watch::channel(peers).1,
         NetConfig {
@@ -137,7 +176,20 @@ fn spawn(
         },
         stop.clone(),
     )
-    .unwrap();
+    .unwrap()
+}
+
+/// Validator `i`'s runtime on `net`.
+fn start_runtime(
+    i: usize,
+    keys: &[Keys],
+    g: &Genesis,
+    stop: &watch::Receiver<bool>,
+    tuning: Tuning,
+    net: p2p::Network,
+) -> Node {
+    let chain = g.chain_id();
+    let k = &keys[i];
     let ledger = Arc::new(Ledger::in_memory(g).unwrap());
     let config = ReplicaConfig {
         chain_id: chain,
@@ -150,6 +202,7 @@ fn spawn(
             base_ms: tuning.base_timeout_ms,
             max_ms: tuning.base_timeout_ms * 5,
         },
+        first_height: 0,
     };
     let mempool = Mempool::new(
         chain,
@@ -176,12 +229,30 @@ fn spawn(
     )
     .unwrap();
     let (commands, cmd_rx) = mpsc::channel(16);
+    let gauges = rt.gauges();
     tokio::spawn(rt.run(net.inbound, cmd_rx, stop.clone()));
     std::mem::forget(net.connected);
     Node {
         ledger,
         commands,
         events,
+        gauges,
+    }
+}
+
+/// Waits until `node`'s mempool holds `count` records; panics after 10 s.
+async fn await_waiting(node: &Node, count: u64, who: &str) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let waiting = node.gauges.get().waiting;
+        if waiting == count {
+            return;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "{who} holds {waiting} records, not {count}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -377,7 +448,7 @@ async fn records_whose_gossip_was_lost_are_gossiped_again() {
     // The backups connect to each other before the records go out.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let ids = submit(&backups[0], licences(&keys, &chain, 1, "LOST", 20)).await;
-    let mut primary = spawn(0, &keys, &ports, &g, &stop, tuning);
+    let mut primary = spawn_connected(0, &keys, &ports, &g, &stop, tuning, &[2, 3]).await;
     await_commits(
         &mut primary.events,
         &ids,
@@ -414,10 +485,15 @@ async fn records_whose_submitter_stopped_are_gossiped_by_the_others() {
         .collect();
     tokio::time::sleep(Duration::from_millis(500)).await;
     let ids = submit(&submitter, licences(&keys, &chain, 1, "ORPHAN", 10)).await;
-    // Long enough for the first gossip, well short of a second one.
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // The others hold the records (a gossip frame sent before a connection
+    // was up is dropped; the submitter sends again every 300 ms). Only
+    // then does the submitter stop, before validator 0 starts: only the
+    // others can give validator 0 the records.
+    for (node, who) in others.iter().zip(["validator 2", "validator 3"]) {
+        await_waiting(node, 10, who).await;
+    }
     stop_submitter.send(true).unwrap();
-    let mut primary = spawn(0, &keys, &ports, &g, &stop, tuning);
+    let mut primary = spawn_connected(0, &keys, &ports, &g, &stop, tuning, &[2, 3]).await;
     await_commits(
         &mut primary.events,
         &ids,

@@ -16,7 +16,7 @@
 //! Suspicions are volatile: they count only for the view they name, only
 //! while the replica runs that view normally, and are forgotten when it
 //! leaves it. Each names the height its sender waits for; one below the
-//! first height this replica ran comes from an earlier validator set
+//! first height of this replica's validator set comes from an earlier set
 //! (views start at 0 with each set) and is not counted. The node repeats its suspicion while the record waits, so a
 //! peer that reached the view late still hears it.
 //!
@@ -72,10 +72,12 @@ impl Replica {
     pub(crate) fn on_suspect(&mut self, s: Suspect, out: &mut Vec<Action>) -> Result<(), Error> {
         let key = self.peer_key(s.signer)?;
         self.may_count_suspicion(s.view)?;
-        if s.height < self.first_height {
-            return Err(Error::SuspectNotTaken {
-                view: s.view,
-                reason: "signed for a height before this validator set's replica ran",
+        if s.height < self.cfg.first_height {
+            return Err(Error::EarlierValidatorSet {
+                kind: "suspect",
+                signer: s.signer,
+                height: s.height,
+                first: self.cfg.first_height,
             });
         }
         if self.suspects.contains(&s.signer) {

@@ -124,6 +124,19 @@ impl Replica {
     /// Checks a VIEW-CHANGE: signature, commit certificate, and every
     /// prepared proof (block matches, quorum of valid PREPARE signatures).
     pub(crate) fn verify_view_change(&mut self, vc: &ViewChange) -> Result<(), Error> {
+        // Views start at 0 with each validator set. Every VIEW-CHANGE sent
+        // under this set carries a certificate at or above the height
+        // before its first (the tip the set started from); one below was
+        // signed under an earlier set, for a view of the same number.
+        let committed = vc.body.committed.as_ref().map_or(0, |c| c.vote.height);
+        if committed.saturating_add(1) < self.cfg.first_height {
+            return Err(Error::EarlierValidatorSet {
+                kind: "view-change",
+                signer: vc.signer,
+                height: committed,
+                first: self.cfg.first_height,
+            });
+        }
         let body_bytes = vc.body.to_canonical();
         let key_id = (vc.signer, Hash::of(&body_bytes));
         if self.verified_vcs.contains(&key_id) {

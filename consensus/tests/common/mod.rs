@@ -63,6 +63,7 @@ impl Fixture {
             window,
             execution_lag: window.max(4),
             timeouts: self.timeouts,
+            first_height: 0,
         }
     }
 

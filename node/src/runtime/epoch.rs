@@ -49,7 +49,7 @@ impl Params {
         }
     }
 
-    fn config(&self, set: &ValidatorSet, me: usize) -> ReplicaConfig {
+    fn config(&self, set: &ValidatorSet, me: usize, first_height: u64) -> ReplicaConfig {
         ReplicaConfig {
             chain_id: self.chain_id,
             validators: set.clone(),
@@ -58,6 +58,7 @@ impl Params {
             window: self.window,
             execution_lag: self.execution_lag,
             timeouts: self.timeouts,
+            first_height,
         }
     }
 }
@@ -90,7 +91,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         self.replica = match self.me {
             None => None,
             Some(me) => {
-                let config = self.params.config(&self.set, me);
+                let config = self.params.config(&self.set, me, self.epoch_start);
                 let state = match stored {
                     Some(s) if epoch_start(&changes, s.delivered + 1) == self.epoch_start => s,
                     _ => PersistentState {
