@@ -256,7 +256,10 @@ async fn with_two_of_four_stopped_nothing_commits_until_one_returns() -> Result<
     // completing (so no suspicion: that needs a running view).
     let s = c0.status().await?;
     assert_eq!(s.records_waiting, 1, "{s:?}");
-    assert!(s.oldest_waiting_ms >= 2_000, "{s:?}");
+    // A reading can be up to about 1.5 s old (refreshed every 500 ms, and
+    // an idle runtime turn lasts up to 1 s), so the 3 s old record shows
+    // at least 1 s.
+    assert!(s.oldest_waiting_ms >= 1_000, "{s:?}");
     assert!(s.view > 0, "{s:?}");
     assert_eq!(u64::from(s.primary_index), s.view % 4, "{s:?}");
     assert!(!s.suspects_primary, "{s:?}");
