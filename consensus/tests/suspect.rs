@@ -35,6 +35,18 @@ fn changes_view(actions: &[Action]) -> bool {
     })
 }
 
+/// Whether the actions broadcast a suspicion.
+fn sends_suspicion(actions: &[Action]) -> bool {
+    actions.iter().any(|a| {
+        matches!(
+            a,
+            Action::Broadcast {
+                message: Message::Suspect(_)
+            }
+        )
+    })
+}
+
 fn started(fx: &Fixture, me: u16) -> Replica {
     let mut r = fx.replica(me, 2);
     r.handle(0, Input::Start);
@@ -95,16 +107,7 @@ fn the_same_peer_twice_counts_once() {
 fn the_primary_does_not_suspect_itself() {
     let fx = Fixture::new(4);
     let mut r = started(&fx, 0);
-    assert!(
-        !handle_acked(&mut r, 10, Input::Suspect)
-            .iter()
-            .any(|a| matches!(
-                a,
-                Action::Broadcast {
-                    message: Message::Suspect(_)
-                }
-            ))
-    );
+    assert!(!sends_suspicion(&handle_acked(&mut r, 10, Input::Suspect)));
     // Its backups' suspicions still depose it.
     handle_acked(&mut r, 20, suspect(&fx, 1, 0));
     let out = handle_acked(&mut r, 30, suspect(&fx, 2, 0));
@@ -210,15 +213,7 @@ fn a_backup_catching_up_does_not_suspect() {
     assert_eq!(r.delivered(), 8);
     assert!(!r.catching_up());
     let out = handle_acked(&mut r, 5, Input::Suspect);
-    assert!(
-        out.iter().any(|a| matches!(
-            a,
-            Action::Broadcast {
-                message: Message::Suspect(_)
-            }
-        )),
-        "{out:?}"
-    );
+    assert!(sends_suspicion(&out), "{out:?}");
 }
 
 /// Views start at 0 with each validator set: a suspicion signed under an

@@ -17,8 +17,9 @@
 //! while the replica runs that view normally, and are forgotten when it
 //! leaves it. Each names the height its sender waits for; one below the
 //! first height of this replica's validator set comes from an earlier set
-//! (views start at 0 with each set) and is not counted. The node repeats its suspicion while the record waits, so a
-//! peer that reached the view late still hears it.
+//! (views start at 0 with each set) and is not counted. The node repeats
+//! its suspicion while the record waits, so a peer that reached the view
+//! late still hears it.
 //!
 //! [`Input::Suspect`]: crate::action::Input::Suspect
 
@@ -32,19 +33,8 @@ impl Replica {
     /// view, and count that.
     pub(crate) fn suspect_primary(&mut self, out: &mut Vec<Action>) -> Result<(), Error> {
         let view = self.view;
-        self.may_count_suspicion(view)?;
-        if self.is_primary() {
-            return Err(Error::SuspectNotTaken {
-                view,
-                reason: "this replica is the primary of the view",
-            });
-        }
-        if self.catching_up() {
-            // The records may be in the blocks it is fetching.
-            return Err(Error::SuspectNotTaken {
-                view,
-                reason: "this replica is fetching blocks it is behind on",
-            });
+        if let Some(reason) = self.why_not_suspect() {
+            return Err(Error::SuspectNotTaken { view, reason });
         }
         if self.suspects.insert(self.cfg.me) {
             tracing::warn!(
@@ -68,9 +58,30 @@ impl Replica {
         Ok(())
     }
 
+    /// Whether this replica may suspect the primary of its view now: a
+    /// backup in a normal view, not fetching blocks it is behind on. The
+    /// node asks before it feeds [`crate::Input::Suspect`].
+    pub fn may_suspect(&self) -> bool {
+        self.why_not_suspect().is_none()
+    }
+
+    /// Why this replica may not suspect its primary now, if it may not.
+    fn why_not_suspect(&self) -> Option<&'static str> {
+        if self.mode != Mode::Normal {
+            Some("this replica is changing view")
+        } else if self.is_primary() {
+            Some("this replica is the primary of the view")
+        } else if self.catching_up() {
+            // The records may be in the blocks it is fetching.
+            Some("this replica is fetching blocks it is behind on")
+        } else {
+            None
+        }
+    }
+
     /// A peer's suspicion.
     pub(crate) fn on_suspect(&mut self, s: Suspect, out: &mut Vec<Action>) -> Result<(), Error> {
-        let key = self.peer_key(s.signer)?;
+        self.peer_key(s.signer)?;
         self.may_count_suspicion(s.view)?;
         if s.height < self.cfg.first_height {
             return Err(Error::EarlierValidatorSet {
@@ -83,12 +94,7 @@ impl Replica {
         if self.suspects.contains(&s.signer) {
             return Ok(()); // a repeat: already counted
         }
-        s.verify(&key, &self.cfg.chain_id)
-            .map_err(|error| Error::BadSignature {
-                kind: "suspect",
-                signer: s.signer,
-                error,
-            })?;
+        self.check_signature(&Message::Suspect(s))?;
         self.suspects.insert(s.signer);
         self.count_suspicions(out);
         Ok(())

@@ -46,7 +46,7 @@ impl<K: KvStore + Send + Sync + 'static> NodeService for Api<K> {
             frames_dropped: self.net_counters.dropped.load(Ordering::Relaxed),
             connections_refused: self.net_counters.refused.load(Ordering::Relaxed),
             view: g.view,
-            primary_index: g.primary as u32,
+            primary_index: g.primary,
             records_waiting: g.waiting,
             oldest_waiting_ms: g.oldest_waiting_ms,
             suspects_primary: g.suspecting,

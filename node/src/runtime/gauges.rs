@@ -3,13 +3,13 @@
 //! `GetStatus`. Relaxed atomics: each value is a reading, not a snapshot
 //! consistent with the others.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 
 /// The runtime's latest readings.
 #[derive(Debug, Default)]
 pub struct Gauges {
     view: AtomicU64,
-    primary: AtomicU64,
+    primary: AtomicU32,
     waiting: AtomicU64,
     oldest_waiting_ms: AtomicU64,
     suspecting: AtomicBool,
@@ -21,7 +21,7 @@ pub struct Reading {
     /// The consensus view this validator runs (or is changing to).
     pub view: u64,
     /// Index of that view's primary in the current validator set.
-    pub primary: u64,
+    pub primary: u32,
     /// Records in the mempool: waiting for a block, or in a proposal not
     /// yet committed.
     pub waiting: u64,

@@ -507,15 +507,13 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
         };
         let view = r.view();
         reading.view = view;
-        reading.primary = u64::from(r.primary(view));
+        reading.primary = u32::from(r.primary(view));
         if self.request_view.0 != (self.epoch_start, view) {
             self.request_view = ((self.epoch_start, view), now);
         }
         let waited = oldest.map(|t| now.saturating_duration_since(t.max(self.request_view.1)));
-        let suspect = r.mode() == chancery_consensus::Mode::Normal
-            && r.primary(view) != r.me()
-            && !r.catching_up()
-            && waited.is_some_and(|w| w >= self.mempool.limits().request_timeout);
+        let suspect =
+            r.may_suspect() && waited.is_some_and(|w| w >= self.mempool.limits().request_timeout);
         reading.suspecting = suspect;
         self.gauges.set(reading);
         if suspect {
