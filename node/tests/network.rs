@@ -155,6 +155,17 @@ async fn spawn_connected(
     start_runtime(i, keys, g, stop, tuning, net)
 }
 
+/// With `CHANCERY_TEST_LOG` set (a filter such as `debug`), the nodes
+/// log into the test's captured output, which a failing test prints.
+fn logs() {
+    if let Ok(filter) = std::env::var("CHANCERY_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    }
+}
+
 /// Validator `i`'s network, started.
 fn start_p2p(
     i: usize,
@@ -163,6 +174,7 @@ fn start_p2p(
     g: &Genesis,
     stop: &watch::Receiver<bool>,
 ) -> p2p::Network {
+    logs();
     let peers = PeerSet::from_validators(&g.validators).unwrap();
     let k = &keys[i];
     p2p::spawn(
@@ -230,7 +242,10 @@ fn start_runtime(
     .unwrap();
     let (commands, cmd_rx) = mpsc::channel(16);
     let gauges = rt.gauges();
-    tokio::spawn(rt.run(net.inbound, cmd_rx, stop.clone()));
+    tokio::spawn(tracing::Instrument::instrument(
+        rt.run(net.inbound, cmd_rx, stop.clone()),
+        tracing::info_span!("validator", i),
+    ));
     std::mem::forget(net.connected);
     Node {
         ledger,

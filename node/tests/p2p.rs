@@ -25,7 +25,19 @@ fn listen_addr(ip: [u8; 4]) -> String {
     format!("/ip4/{a}.{b}.{c}.{d}/tcp/{port}")
 }
 
+/// With `CHANCERY_TEST_LOG` set (a filter such as `debug`), the nodes
+/// log into the test's captured output, which a failing test prints.
+fn logs() {
+    if let Ok(filter) = std::env::var("CHANCERY_TEST_LOG") {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .try_init();
+    }
+}
+
 fn cfg(addr: &str) -> NetConfig {
+    logs();
     NetConfig {
         listen: addr.parse().unwrap(),
         max_frame: 1 << 20,
@@ -225,4 +237,77 @@ async fn a_listen_address_in_use_is_refused_at_start() {
         "{text}"
     );
     drop(first);
+}
+
+/// Streams opened to one node at the same moment all carry their first
+/// frames. libp2p-stream drops an inbound stream its acceptor is not
+/// ready for (a second arriving before the first was taken), so a sender
+/// writes nothing before the receiver has accepted its stream, and opens
+/// another if the stream was dropped (ARCHITECTURE.md D45). The receiver
+/// runs on a single-threaded runtime of its own that a busy task holds
+/// 30 ms at a time: the streams arriving meanwhile are handled in one
+/// batch, before its acceptor can take the first. Three networks of eight.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_frames_from_many_peers_at_once_all_arrive() {
+    let n = 8;
+    for round in 0..3u8 {
+        let (keys, addrs, peers) = validators(3 + round, n);
+        let (stop_tx, stop) = watch::channel(false);
+        let spawn = |i: usize| {
+            p2p::spawn(
+                keypair(&keys[i]).unwrap(),
+                watch::channel(peers.clone()).1,
+                cfg(&addrs[i]),
+                stop.clone(),
+            )
+            .unwrap()
+        };
+        let (receiver_tx, receiver_rx) = tokio::sync::oneshot::channel();
+        let (key, set, config, mut stopped) = (
+            keypair(&keys[0]).unwrap(),
+            watch::channel(peers.clone()).1,
+            cfg(&addrs[0]),
+            stop.clone(),
+        );
+        let busy = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let net = p2p::spawn(key, set, config, stopped.clone()).unwrap();
+                assert!(receiver_tx.send(net).is_ok(), "the test ended early");
+                tokio::spawn(async {
+                    loop {
+                        std::thread::sleep(Duration::from_millis(30));
+                        tokio::task::yield_now().await;
+                    }
+                });
+                let _ = stopped.wait_for(|s| *s).await;
+            });
+        });
+        let mut receiver = receiver_rx.await.unwrap();
+        let mut senders: Vec<Network> = (1..n).map(spawn).collect();
+        wait_connected(&mut receiver, n - 1).await;
+        for net in senders.iter_mut() {
+            wait_connected(net, n - 1).await;
+        }
+        for (i, net) in senders.iter_mut().enumerate() {
+            net.outbox
+                .send(0, format!("first from {}", i + 1).into_bytes());
+        }
+        let mut from = std::collections::BTreeSet::new();
+        while from.len() < n - 1 {
+            let got = tokio::time::timeout(Duration::from_secs(10), receiver.inbound.recv())
+                .await
+                .unwrap_or_else(|_| {
+                    panic!("round {round}: only the frames of {from:?} arrived in 10 s")
+                })
+                .unwrap();
+            assert_eq!(got.frame, format!("first from {}", got.from).into_bytes());
+            from.insert(got.from);
+        }
+        stop_tx.send(true).unwrap();
+        busy.join().unwrap();
+    }
 }

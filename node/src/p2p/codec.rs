@@ -2,6 +2,12 @@
 //! and peer, carrying length-prefixed frames (`u32` little-endian length,
 //! then the bytes). A frame over the configured bound is refused before it
 //! is read into memory, and ends the stream.
+//!
+//! The receiver opens each stream by writing one byte, [`ACCEPTED`], once
+//! its reader holds the stream; the sender writes no frame before it has
+//! read that byte. libp2p-stream drops an inbound stream its acceptor is
+//! not ready for (two arriving at once), and the sender would otherwise
+//! learn of it only after its first frames were lost (ARCHITECTURE.md D45).
 
 use std::io;
 
@@ -9,10 +15,47 @@ use futures::prelude::*;
 use libp2p::StreamProtocol;
 
 /// The protocol name of Chancery's validator-to-validator frame streams.
-pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/chancery/frames/2");
+/// Version 3 added the [`ACCEPTED`] byte.
+pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/chancery/frames/3");
+
+/// The byte a receiver writes first on each stream it accepts.
+pub const ACCEPTED: u8 = 0xA5;
 
 /// Bytes of the length prefix.
 pub const PREFIX: usize = 4;
+
+/// The receiver's side of opening a stream: says it holds the stream.
+pub async fn accept_stream<T>(io: &mut T) -> io::Result<()>
+where
+    T: AsyncWrite + Unpin,
+{
+    io.write_all(&[ACCEPTED]).await?;
+    io.flush().await
+}
+
+/// The sender's side of opening a stream: waits for [`ACCEPTED`]. An
+/// error means the receiver dropped the stream (or sent something else)
+/// and no frame may be written on it.
+pub async fn await_acceptance<T>(io: &mut T) -> io::Result<()>
+where
+    T: AsyncRead + Unpin,
+{
+    let mut byte = [0u8; 1];
+    match io.read(&mut byte).await? {
+        0 => Err(io::Error::new(
+            io::ErrorKind::ConnectionReset,
+            "the peer dropped the stream before accepting it",
+        )),
+        _ if byte[0] == ACCEPTED => Ok(()),
+        _ => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!(
+                "the peer opened the stream with {:#04x}, not the acceptance byte",
+                byte[0]
+            ),
+        )),
+    }
+}
 
 /// Reads one frame of at most `max_frame` bytes. `Ok(None)` is a clean end
 /// of stream between frames.
@@ -72,6 +115,26 @@ mod tests {
             encode_frame(f, 1024, &mut out).unwrap();
         }
         out
+    }
+
+    /// A stream is used only after the receiver's acceptance byte; a
+    /// stream dropped unaccepted (it ends) or opened with another byte is
+    /// an error, so the sender opens another instead of losing frames.
+    #[tokio::test]
+    async fn a_stream_is_used_only_once_accepted() {
+        let mut written = Cursor::new(Vec::new());
+        accept_stream(&mut written).await.unwrap();
+        let mut io = Cursor::new(written.into_inner());
+        await_acceptance(&mut io).await.unwrap();
+        let err = await_acceptance(&mut Cursor::new(Vec::new()))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::ConnectionReset);
+        let err = await_acceptance(&mut Cursor::new(vec![4u8, 0, 0, 0]))
+            .await
+            .unwrap_err();
+        assert_eq!(err.kind(), io::ErrorKind::InvalidData);
+        assert!(err.to_string().contains("0x04"), "{err}");
     }
 
     #[tokio::test]

@@ -285,8 +285,17 @@ fn handle_event(state: &Shared, peers: &PeerSet, event: SwarmEvent<BehaviourEven
         SwarmEvent::ConnectionClosed {
             peer_id,
             num_established,
+            cause,
+            endpoint,
             ..
         } => {
+            debug!(
+                %peer_id,
+                remaining = num_established,
+                dialer = endpoint.is_dialer(),
+                cause = cause.as_ref().map(|c| c.to_string()),
+                "p2p: connection closed"
+            );
             if num_established == 0
                 && let Some(i) = peers.index_of(&peer_id)
             {

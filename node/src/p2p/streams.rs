@@ -7,11 +7,14 @@
 //!   peer ─► stream ─► reader ─► Inbound{from, frame} ─► runtime
 //! ```
 //!
-//! A stream is opened on the first frame for a peer and kept. Frames keep
-//! their order per peer. If the peer is unreachable or its stream breaks,
-//! the frames in hand are dropped and the next frame opens a new stream:
-//! consensus and gossip already tolerate lost messages (timeouts, view
-//! changes, block sync), and holding frames for a dead peer would only
+//! A stream is opened on the first frame for a peer and kept; no frame is
+//! written on it before the peer's reader has accepted it (its first byte,
+//! see [`super::codec`]). Frames keep their order per peer. If a stream
+//! breaks, or the peer drops it unaccepted, the frames in hand go out
+//! again on a new stream, a few times (D45). If the peer is unreachable
+//! they are dropped and the next frame opens a new stream: consensus and
+//! gossip already tolerate lost messages (timeouts, view changes, block
+//! sync, gossip sent again), and holding frames for a dead peer would only
 //! delay the live ones. A writer's queue is bounded; when it is full the
 //! frame is dropped and counted, so one slow peer never stalls the others.
 
@@ -27,15 +30,23 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, warn};
 
 use super::Inbound;
-use super::codec::{PROTOCOL, encode_frame, read_frame};
+use super::codec::{PROTOCOL, accept_stream, await_acceptance, encode_frame, read_frame};
 use super::peers::PeerSet;
 
 /// Frames queued per peer before new ones are dropped.
 const WRITER_QUEUE: usize = 4096;
 /// Most frames written together before one flush.
 const COALESCE: usize = 256;
-/// How long opening a stream may take before the frames are dropped.
+/// How long opening a stream, and its acceptance, may take before the
+/// frames are dropped.
 const OPEN_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long frames whose stream broke, or was not accepted, are sent
+/// again on new streams before they are dropped.
+const RESEND_FOR: Duration = Duration::from_secs(5);
+/// Pause before the first such attempt; it doubles with each.
+const RESEND_PAUSE: Duration = Duration::from_millis(10);
+/// Longest pause between attempts.
+const RESEND_PAUSE_MAX: Duration = Duration::from_millis(500);
 
 /// What the stream tasks share.
 #[derive(Clone)]
@@ -135,34 +146,85 @@ async fn write_frames(
                 warn!(%peer, %e, "p2p: frame not sent");
             }
         }
-        if stream.is_none() {
-            match tokio::time::timeout(OPEN_TIMEOUT, control.open_stream(peer, PROTOCOL)).await {
-                Ok(Ok(s)) => stream = Some(s),
-                Ok(Err(e)) => {
-                    debug!(%peer, %e, bytes = buf.len(), "p2p: no stream, frames dropped");
-                    ctx.dropped.fetch_add(lost, Ordering::Relaxed);
-                    continue;
-                }
-                Err(_) => {
-                    debug!(%peer, "p2p: opening a stream timed out, frames dropped");
-                    ctx.dropped.fetch_add(lost, Ordering::Relaxed);
-                    continue;
-                }
-            }
+        let mut sent = send(peer, &mut control, &mut stream, &buf).await;
+        // A stream breaks when its connection closes, and the peer often
+        // holds another (both sides dial); libp2p-stream drops an inbound
+        // stream when another arrives before its acceptor took the first
+        // (D45). Either way the frames go again on a fresh stream, with a
+        // growing pause, for up to RESEND_FOR. A frame that arrives twice
+        // is harmless (consensus messages and gossip are idempotent). A
+        // peer that cannot be reached costs one attempt.
+        let give_up = tokio::time::Instant::now() + RESEND_FOR;
+        let mut pause = RESEND_PAUSE;
+        while let Err(e @ (Failure::Broke(_) | Failure::Unaccepted(_))) = &sent
+            && tokio::time::Instant::now() + pause < give_up
+        {
+            debug!(%peer, %e, ?pause, "p2p: sending the frames again on a new stream");
+            tokio::time::sleep(pause).await;
+            pause = (pause * 2).min(RESEND_PAUSE_MAX);
+            sent = send(peer, &mut control, &mut stream, &buf).await;
         }
-        if let Some(s) = stream.as_mut() {
-            let sent = async {
-                s.write_all(&buf).await?;
-                s.flush().await
-            }
-            .await;
-            if let Err(e) = sent {
-                debug!(%peer, %e, "p2p: stream broke, frames dropped");
-                ctx.dropped.fetch_add(lost, Ordering::Relaxed);
-                stream = None;
-            }
+        if let Err(e) = sent {
+            debug!(%peer, %e, bytes = buf.len(), "p2p: frames dropped");
+            ctx.dropped.fetch_add(lost, Ordering::Relaxed);
         }
     }
+}
+
+/// Why frames did not reach their peer.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    /// No stream could be opened (no connection, dial failed, timed out).
+    #[error("no stream: {0}")]
+    Open(String),
+    /// The peer dropped the new stream instead of accepting it.
+    #[error("stream not accepted: {0}")]
+    Unaccepted(std::io::Error),
+    /// The stream broke while the frames were written.
+    #[error("stream broke: {0}")]
+    Broke(std::io::Error),
+}
+
+/// Writes `buf` with one flush on the peer's stream, opening one first if
+/// there is none (and waiting until the peer accepts it); a stream that
+/// breaks is forgotten.
+async fn send(
+    peer: PeerId,
+    control: &mut Control,
+    stream: &mut Option<Stream>,
+    buf: &[u8],
+) -> Result<(), Failure> {
+    let s = match stream {
+        Some(s) => s,
+        None => stream.insert(open(peer, control).await?),
+    };
+    let written = async {
+        s.write_all(buf).await?;
+        s.flush().await
+    }
+    .await;
+    written.map_err(|e| {
+        *stream = None;
+        Failure::Broke(e)
+    })
+}
+
+/// Opens a stream to `peer` and waits for its acceptance, within
+/// [`OPEN_TIMEOUT`].
+async fn open(peer: PeerId, control: &mut Control) -> Result<Stream, Failure> {
+    let opening = async {
+        let mut s = control
+            .open_stream(peer, PROTOCOL)
+            .await
+            .map_err(|e| Failure::Open(e.to_string()))?;
+        await_acceptance(&mut s)
+            .await
+            .map_err(Failure::Unaccepted)?;
+        Ok(s)
+    };
+    tokio::time::timeout(OPEN_TIMEOUT, opening)
+        .await
+        .map_err(|_| Failure::Open("opening a stream timed out".into()))?
 }
 
 /// Accepts inbound streams from peers of the current set and starts a
@@ -180,6 +242,10 @@ pub(crate) async fn accept(mut incoming: IncomingStreams, in_tx: mpsc::Sender<In
 /// Reads frames until the stream ends, breaks or sends an oversized frame,
 /// or the peer leaves the set.
 async fn read_frames(peer: PeerId, mut stream: Stream, in_tx: mpsc::Sender<Inbound>, ctx: Ctx) {
+    if let Err(e) = accept_stream(&mut stream).await {
+        debug!(%peer, %e, "p2p: inbound stream ended before it was accepted");
+        return;
+    }
     loop {
         let frame = match read_frame(&mut stream, ctx.max_frame).await {
             Ok(Some(f)) => f,
