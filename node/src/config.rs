@@ -27,6 +27,7 @@
 //! [consensus]
 //! base_timeout = "1s"            # first view-change timeout
 //! request_timeout = "15s"        # suspect a primary that leaves a record out
+//!                                # (longer than 4 × mempool.regossip_after)
 //!
 //! [runtime]
 //! worker_threads = 1             # leave out for one per CPU core (D40)
@@ -422,6 +423,21 @@ impl NodeConfig {
         if self.consensus.request_timeout < Duration::from_secs(1) {
             return Err(invalid("consensus.request_timeout", "must be at least 1s"));
         }
+        let regossiped = self.mempool.regossip_after * 4;
+        if self.consensus.request_timeout <= regossiped {
+            // A record a peer gossiped is sent again after four
+            // `regossip_after`; suspecting before then deposes a primary
+            // that only missed the first gossip of a stopped submitter (D44).
+            return Err(ConfigError::Invalid {
+                key: "consensus.request_timeout",
+                problem: format!(
+                    "must be longer than 4 × mempool.regossip_after ({}), so that a record \
+                     reaches the primary again before the backups suspect it; \
+                     lower mempool.regossip_after too",
+                    humantime::format_duration(regossiped)
+                ),
+            });
+        }
         if self.consensus.max_timeout < self.consensus.base_timeout {
             return Err(invalid(
                 "consensus.max_timeout",
@@ -498,6 +514,18 @@ network_key = "network.key"
         let c =
             NodeConfig::parse(&format!("{MINIMAL}\n[mempool]\nregossip_after = \"1s\"\n")).unwrap();
         assert_eq!(c.mempool.regossip_after, Duration::from_secs(1));
+        // A shorter request timer needs a shorter regossip interval.
+        let c = NodeConfig::parse(&format!(
+            "{MINIMAL}\n[mempool]\nregossip_after = \"400ms\"\n[consensus]\nrequest_timeout = \"2s\"\n"
+        ))
+        .unwrap();
+        assert_eq!(c.consensus.request_timeout, Duration::from_secs(2));
+        let err = NodeConfig::parse(&format!(
+            "{MINIMAL}\n[mempool]\nregossip_after = \"1s\"\n[consensus]\nrequest_timeout = \"4s\"\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("4 × mempool.regossip_after (4s)"), "{err}");
         assert_eq!(
             NodeConfig::parse(MINIMAL).unwrap().mempool.regossip_after,
             Duration::from_secs(3)
@@ -585,6 +613,10 @@ network_key = "network.key"
             ("[block]\nmax_records = 1000000", "block.max_records"),
             (
                 "[consensus]\nrequest_timeout = \"500ms\"",
+                "consensus.request_timeout",
+            ),
+            (
+                "[consensus]\nrequest_timeout = \"12s\"",
                 "consensus.request_timeout",
             ),
             (
