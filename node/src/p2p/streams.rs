@@ -9,9 +9,11 @@
 //!
 //! A stream is opened on the first frame for a peer and kept; no frame is
 //! written on it before the peer's reader has accepted it (its first byte,
-//! see [`super::codec`]). Frames keep their order per peer. If a stream
-//! breaks, or the peer drops it unaccepted, the frames in hand go out
-//! again on a new stream, a few times (D45). If the peer is unreachable
+//! see [`super::codec`]). Frames keep their order per peer, except around
+//! a resend: if a stream breaks, or the peer drops it unaccepted, the
+//! frames in hand go out again on a new stream for a few seconds (D45),
+//! so some may arrive twice, and after frames sent later. Consensus
+//! messages and gossip are idempotent and need no order. If the peer is unreachable
 //! they are dropped and the next frame opens a new stream: consensus and
 //! gossip already tolerate lost messages (timeouts, view changes, block
 //! sync, gossip sent again), and holding frames for a dead peer would only
