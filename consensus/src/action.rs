@@ -65,6 +65,10 @@ pub enum Input {
     /// [`crate::message::Suspect`]). The node may repeat this while the
     /// record waits; each repeat sends the suspicion again.
     Suspect,
+    /// The node's network connected (again) to this validator index:
+    /// send it what this replica has said in the current view, which it
+    /// may have missed while it was not connected (ARCHITECTURE.md D46).
+    PeerConnected(u16),
     /// A certified block fetched by block sync (after [`Action::RequestBlocks`],
     /// or from the node's own ledger after a restart).
     SyncedBlock {

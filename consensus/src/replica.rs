@@ -197,6 +197,7 @@ impl Replica {
                 self.on_synced_block(block, certificate, &mut out)
             }
             Input::Suspect => self.suspect_primary(&mut out),
+            Input::PeerConnected(peer) => self.on_peer_connected(peer, &mut out),
         };
         if let Err(e) = result {
             debug!(replica = self.cfg.me, view = self.view, reason = %e, "input dropped");

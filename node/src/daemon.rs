@@ -205,7 +205,9 @@ pub async fn run(config: NodeConfig, mut shutdown: watch::Receiver<bool>) -> Res
         },
     )
     .context("consensus runtime")?;
-    let runtime = runtime.with_peer_updates(peers_tx);
+    let runtime = runtime
+        .with_peer_updates(peers_tx)
+        .with_connections(net.connected.clone());
     let gauges = runtime.gauges();
     let commits = runtime.commit_sender();
     let (commands, command_rx) = mpsc::channel(1024);

@@ -131,8 +131,9 @@ fn spawn(
 
 /// As [`spawn`], with the runtime started only once the network is
 /// connected to `peers`. A validator's first consensus frames to a peer
-/// it is not connected to yet are dropped; a view change recovers them,
-/// which the tests that make view changes slow cannot wait for.
+/// it is not connected to yet are dropped (the replica sends them again
+/// when the peer connects, D46; `a_primary_that_started_alone_…` tests
+/// that); this keeps the gossip test to the path it is about.
 async fn spawn_connected(
     i: usize,
     keys: &[Keys],
@@ -242,11 +243,11 @@ fn start_runtime(
     .unwrap();
     let (commands, cmd_rx) = mpsc::channel(16);
     let gauges = rt.gauges();
+    let rt = rt.with_connections(net.connected);
     tokio::spawn(tracing::Instrument::instrument(
         rt.run(net.inbound, cmd_rx, stop.clone()),
         tracing::info_span!("validator", i),
     ));
-    std::mem::forget(net.connected);
     Node {
         ledger,
         commands,
@@ -573,4 +574,43 @@ async fn a_primary_that_leaves_records_out_is_replaced() {
         "validator 0",
     )
     .await;
+}
+
+/// A primary that started alone, and proposed while no one could hear
+/// it, sends its proposals and votes again to each validator that
+/// connects (ARCHITECTURE.md D46), so the network commits in view 0
+/// without waiting for a view change (made slow here: 120 s, and the
+/// request timer an hour).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_primary_that_started_alone_sends_its_proposals_to_those_who_join() {
+    let (keys, ports, g) = network(4);
+    let chain = g.chain_id();
+    let (_stop_tx, stop) = watch::channel(false);
+    let tuning = Tuning {
+        base_timeout_ms: 120_000,
+        request_timeout: Duration::from_secs(3600),
+        ..TUNING
+    };
+    let mut primary = spawn(0, &keys, &ports, &g, &stop, tuning);
+    // Its first proposals (heights 1 and 2, the window) go to no one.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let others: Vec<Node> = (1..4)
+        .map(|i| spawn(i, &keys, &ports, &g, &stop, tuning))
+        .collect();
+    let ids = submit(&others[0], licences(&keys, &chain, 1, "LATE", 5)).await;
+    await_commits(
+        &mut primary.events,
+        &ids,
+        Duration::from_secs(30),
+        "validator 0",
+    )
+    .await;
+    let tip = primary.ledger.tip().height;
+    for h in 1..=tip {
+        let block = primary.ledger.block(h).unwrap().unwrap();
+        assert_eq!(
+            block.header.view, 0,
+            "block {h} was proposed in a later view"
+        );
+    }
 }

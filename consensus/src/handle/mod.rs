@@ -9,6 +9,7 @@
 //! - [`new_view`]: NEW-VIEW, choosing the re-proposals, entering a view.
 //! - [`timer`]: timeouts with backoff.
 //! - [`suspect`]: the request timer's suspicions; f+1 change the view.
+//! - [`reconnect`]: what a peer that (re)connects missed, sent again.
 //! - [`sync`]: certified blocks from block sync; learning we are behind.
 
 pub(crate) mod admit;
@@ -17,6 +18,7 @@ pub(crate) mod new_view;
 pub(crate) mod pre_prepare;
 pub(crate) mod prepare;
 pub(crate) mod proposal;
+pub(crate) mod reconnect;
 pub(crate) mod suspect;
 pub(crate) mod sync;
 pub(crate) mod timer;

@@ -32,7 +32,7 @@ pub mod gauges;
 mod persist;
 mod proposal;
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -193,6 +193,20 @@ pub struct Runtime<K: KvStore> {
     request_view: ((u64, u64), std::time::Instant),
     /// Readings for the status call.
     gauges: Arc<gauges::Gauges>,
+    /// The validator indexes the network is connected to (D46); taken
+    /// by [`Runtime::run`].
+    connections: Option<watch::Receiver<HashSet<usize>>>,
+}
+
+/// The next value of a watched set; pends forever without one, or once
+/// its sender is gone.
+async fn changed(rx: &mut Option<watch::Receiver<HashSet<usize>>>) -> Option<HashSet<usize>> {
+    if let Some(rx) = rx
+        && rx.changed().await.is_ok()
+    {
+        return Some(rx.borrow_and_update().clone());
+    }
+    std::future::pending().await
 }
 
 /// Milliseconds since the Unix epoch.
@@ -285,6 +299,7 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             regossip_checked: std::time::Instant::now(),
             request_view: ((0, 0), std::time::Instant::now()),
             gauges: Arc::default(),
+            connections: None,
         };
         rt.enter_epoch(stored)?;
         Ok((rt, commits_rx))
@@ -296,6 +311,14 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
             tx.send_replace(peers);
         }
         self.peers = Some(tx);
+        self
+    }
+
+    /// Follows the network's connections: a validator that (re)connects
+    /// is sent again what this replica said in the current view, which
+    /// the network dropped while it was not connected (D46).
+    pub fn with_connections(mut self, connected: watch::Receiver<HashSet<usize>>) -> Self {
+        self.connections = Some(connected);
         self
     }
 
@@ -323,6 +346,8 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
     ) {
         let mut queue = VecDeque::new();
         self.boot(&mut queue);
+        let mut connections = self.connections.take();
+        let mut connected = HashSet::new();
         loop {
             self.drain(&mut queue).await;
             self.maybe_propose(&mut queue);
@@ -351,8 +376,26 @@ impl<K: KvStore + Send + Sync + 'static> Runtime<K> {
                     self.admit_gossip();
                 }
                 Some(cmd) = commands.recv() => self.on_command(cmd).await,
+                Some(now) = changed(&mut connections) => {
+                    for peer in now.difference(&connected) {
+                        self.peer_connected(*peer, &mut queue);
+                    }
+                    connected = now;
+                }
                 _ = sleep => self.fire_timers(&mut queue).await,
             }
+        }
+    }
+
+    /// Validator `peer` connected (again): the replica sends it what it
+    /// said in the current view, which the network dropped meanwhile (D46).
+    fn peer_connected(&mut self, peer: usize, queue: &mut VecDeque<Action>) {
+        if peer < self.n && Some(peer) != self.me {
+            debug!(
+                peer,
+                "runtime: validator connected; sending it this view's messages again"
+            );
+            self.input(Input::PeerConnected(peer as u16), queue);
         }
     }
 
