@@ -338,3 +338,62 @@ fn view_changes_from_an_earlier_validator_set_are_refused() {
     }
     assert_eq!((r.view(), r.mode()), (1, Mode::ViewChange));
 }
+
+/// A backup that is merely behind in a view that runs does not leave it
+/// when its progress timer fires (ARCHITECTURE.md D47): f+1 validators
+/// signed this view's messages above its window, so it fetches the blocks
+/// below them and keeps the view. With one such validator, or a forged
+/// second one, it changes view as before.
+#[test]
+fn a_replica_behind_in_a_live_view_fetches_blocks_instead_of_leaving_it() {
+    let fx = Fixture::new(4);
+    let timeout = Input::TimerFired(Timer {
+        kind: TimerKind::Progress { view: 0 },
+        seq: 1,
+    });
+    let behind = |signers: &[(u16, bool)]| {
+        let mut r = fx.replica(2, 2);
+        r.handle(0, Input::Start);
+        // Height 4 is above the window (0, 2] and within the next one:
+        // buffered until this replica gets there.
+        for &(signer, honest) in signers {
+            let mut m = fx.prepare(signer, 0, 4, Hash::of(b"block 4"));
+            if !honest && let Message::Prepare(p) = &mut m {
+                p.signature = chancery_types::Signature([7; 64]);
+            }
+            assert_eq!(r.handle(10, Input::Message(m)), vec![]);
+        }
+        let out = handle_acked(&mut r, 1_000, timeout.clone());
+        (r, out)
+    };
+
+    let (r, out) = behind(&[(0, true), (3, true)]);
+    assert_eq!(
+        out,
+        vec![
+            Action::RequestBlocks { from: 1, to: 2 },
+            Action::ScheduleTimer {
+                timer: Timer {
+                    kind: TimerKind::Progress { view: 0 },
+                    seq: 2,
+                },
+                at: 2_000,
+            },
+        ]
+    );
+    assert_eq!((r.view(), r.mode()), (0, Mode::Normal));
+
+    for signers in [&[(0, true)][..], &[(0, true), (3, false)][..]] {
+        let (r, out) = behind(signers);
+        assert_eq!((r.view(), r.mode()), (1, Mode::ViewChange), "{signers:?}");
+        assert!(
+            out.iter().any(|a| matches!(
+                a,
+                Action::Broadcast {
+                    message: Message::ViewChange(_)
+                }
+            )),
+            "{signers:?}: {out:?}"
+        );
+    }
+}

@@ -1,12 +1,19 @@
 //! Timeouts. One live timer: in a normal view it fires when no block was
-//! delivered in time; while changing view, when NEW-VIEW did not come. Both
-//! move to the next view, except that a replica changing view with fewer
-//! than a quorum of VIEW-CHANGEs for its target moves to the lowest higher
-//! view another validator asked for, or else re-sends its own VIEW-CHANGE. The timeout doubles with each view change since
-//! the last delivered block (capped), and resets when a block is delivered.
+//! delivered in time; while changing view, when NEW-VIEW did not come.
+//! Both move to the next view, with two exceptions. A replica merely
+//! behind in a view that runs (f+1 validators signed this view's messages
+//! above its window) fetches the blocks it lacks and keeps the view (D47).
+//! A replica changing view with fewer than a quorum of VIEW-CHANGEs for
+//! its target moves to the lowest higher view another validator asked
+//! for, or else re-sends its own VIEW-CHANGE. The timeout doubles with
+//! each view change since the last delivered block (capped), and resets
+//! when a block is delivered.
+
+use std::collections::BTreeMap;
 
 use crate::action::{Action, Timer};
 use crate::error::Error;
+use crate::message::Message;
 use crate::replica::{MAX_VIEWS_AHEAD, Mode, Replica};
 
 impl Replica {
@@ -38,8 +45,59 @@ impl Replica {
             }
             return Ok(());
         }
+        if self.mode == Mode::Normal
+            && let Some(to) = self.behind_in_live_view()
+        {
+            // The view runs; this replica is behind in it. Leaving it alone
+            // would only take this replica out of the voting (it cannot
+            // come back to a view it left) until the others next change
+            // view: fetch the blocks instead (D47).
+            tracing::debug!(
+                replica = self.cfg.me,
+                view = self.view,
+                to,
+                "progress timeout while behind in a live view: fetching blocks"
+            );
+            self.request_blocks(to, out);
+            self.schedule_timer(out);
+            return Ok(());
+        }
         let next = self.view.saturating_add(1);
         self.start_view_change(next, out);
         Ok(())
+    }
+
+    /// If f+1 validators signed messages of the current view above this
+    /// replica's window (buffered until it gets there), the view runs and
+    /// at least one honest validator delivered past `height − window` for
+    /// the (f+1)-th highest such height: that height, to fetch up to.
+    /// Checks one signature per validator at most (its highest message).
+    fn behind_in_live_view(&mut self) -> Option<u64> {
+        let top = self.delivered + self.cfg.window;
+        let mut highest: BTreeMap<u16, Message> = BTreeMap::new();
+        for m in &self.future {
+            let Some(height) = m.height() else { continue };
+            if m.view() != self.view || height <= top {
+                continue;
+            }
+            let above = highest
+                .get(&m.signer())
+                .is_none_or(|h| h.height().is_some_and(|h| h < height));
+            if above {
+                highest.insert(m.signer(), m.clone());
+            }
+        }
+        let mut heights: Vec<u64> = Vec::with_capacity(highest.len());
+        for m in highest.into_values() {
+            if self.check_signature(&m).is_ok() {
+                heights.extend(m.height());
+            }
+        }
+        let need = self.f() + 1;
+        if heights.len() < need {
+            return None;
+        }
+        heights.sort_unstable_by(|a, b| b.cmp(a));
+        Some(heights[need - 1] - self.cfg.window)
     }
 }
