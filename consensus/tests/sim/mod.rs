@@ -4,6 +4,8 @@
 //! seed): one event queue in simulated milliseconds, one ChaCha RNG. The
 //! network drops, delays (reordering) and duplicates messages, partitions
 //! and heals; honest replicas crash and restart from their persisted state;
+//! a link that heals and a replica that restarts feed both ends
+//! `PeerConnected`, as the node does when its network connects (D46);
 //! Byzantine replicas equivocate, double vote, stay silent, vote for junk or
 //! run as twins. Checked on every run:
 //! - safety: no two honest replicas deliver different blocks at one height,
@@ -356,8 +358,18 @@ impl Sim {
             }
             Ev::Heal => {
                 self.healed = true;
-                self.partition = None;
+                let split = self.partition.take();
                 self.drop = 0.0;
+                // Links that come back are connections, as in the node (D46).
+                if let Some(groups) = split {
+                    for i in 0..self.nodes.len() {
+                        for j in 0..self.nodes.len() {
+                            if groups[i] != groups[j] {
+                                self.connected(i, j);
+                            }
+                        }
+                    }
+                }
                 for i in 0..self.nodes.len() {
                     if self.nodes[i].replica.is_none() {
                         self.restart(i);
@@ -387,6 +399,27 @@ impl Sim {
             self.apply(node, Input::SyncedBlock { block, certificate });
         }
         self.apply(node, Input::Start);
+        // Its connections come up: each side hears of the other (D46).
+        for j in 0..self.nodes.len() {
+            if self.reachable(j, node) {
+                self.connected(j, node);
+                self.connected(node, j);
+            }
+        }
+    }
+
+    /// Node `i`'s network connects to node `j`: feeds `i` a
+    /// `PeerConnected` of `j`'s validator index a moment later.
+    fn connected(&mut self, i: usize, j: usize) {
+        let peer = self.nodes[j].validator;
+        if self.nodes[i].replica.is_none()
+            || self.nodes[j].replica.is_none()
+            || self.nodes[i].validator == peer
+        {
+            return;
+        }
+        let d = self.rng.gen_range(1..=self.sc.max_delay_ms);
+        self.later(i, d, Input::PeerConnected(peer));
     }
 
     fn apply(&mut self, node: usize, input: Input) {
