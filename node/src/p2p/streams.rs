@@ -13,11 +13,12 @@
 //! a resend: if a stream breaks, or the peer drops it unaccepted, the
 //! frames in hand go out again on a new stream for a few seconds (D45),
 //! so some may arrive twice, and after frames sent later. Consensus
-//! messages and gossip are idempotent and need no order. If the peer is unreachable
-//! they are dropped and the next frame opens a new stream: consensus and
-//! gossip already tolerate lost messages (timeouts, view changes, block
-//! sync, gossip sent again), and holding frames for a dead peer would only
-//! delay the live ones. A writer's queue is bounded; when it is full the
+//! messages and gossip are idempotent and need no order. If the peer is
+//! unreachable the frames are dropped and the next frame opens a new
+//! stream: consensus and gossip already tolerate lost messages (timeouts,
+//! view changes, block sync, gossip sent again, and a replica sends the
+//! current view's messages again to a peer that connects, D46), and
+//! holding frames for a dead peer would only delay the live ones. A writer's queue is bounded; when it is full the
 //! frame is dropped and counted, so one slow peer never stalls the others.
 
 use std::collections::HashMap;
