@@ -85,6 +85,9 @@ pub struct Replica {
     pub(crate) synced: BTreeMap<u64, (Arc<Block>, CommitCertificate)>,
     /// Highest out-of-window height each validator signed a message for.
     pub(crate) ahead: BTreeMap<u16, u64>,
+    /// The same, per validator, for messages of the view they were signed
+    /// in: (view, highest height) of its latest such view (D47).
+    pub(crate) ahead_in_view: BTreeMap<u16, (u64, u64)>,
     /// Highest height already requested by `RequestBlocks`.
     pub(crate) requested_to: u64,
     /// Height of the proposal asked for by `BuildProposal`.
@@ -156,6 +159,7 @@ impl Replica {
             future: VecDeque::new(),
             synced: BTreeMap::new(),
             ahead: BTreeMap::new(),
+            ahead_in_view: BTreeMap::new(),
             requested_to: state.delivered,
             building: None,
             timer_seq: 0,

@@ -397,3 +397,44 @@ fn a_replica_behind_in_a_live_view_fetches_blocks_instead_of_leaving_it() {
         );
     }
 }
+
+/// The same when the validators are further ahead (more than two windows:
+/// their messages are checked and noted on arrival, not buffered): the
+/// replica asks for the blocks at once, and again at its timeout, and
+/// keeps the view.
+#[test]
+fn a_replica_far_behind_in_a_live_view_keeps_it_at_its_timeout() {
+    let fx = Fixture::new(4);
+    let mut r = fx.replica(2, 2);
+    r.handle(0, Input::Start);
+    let mut out = Vec::new();
+    for signer in [0, 3] {
+        out.extend(r.handle(
+            10,
+            Input::Message(fx.prepare(signer, 0, 9, Hash::of(b"block 9"))),
+        ));
+    }
+    assert_eq!(out, vec![Action::RequestBlocks { from: 1, to: 7 }]);
+    let out = handle_acked(
+        &mut r,
+        1_000,
+        Input::TimerFired(Timer {
+            kind: TimerKind::Progress { view: 0 },
+            seq: 1,
+        }),
+    );
+    assert_eq!(
+        out,
+        vec![
+            Action::RequestBlocks { from: 1, to: 7 },
+            Action::ScheduleTimer {
+                timer: Timer {
+                    kind: TimerKind::Progress { view: 0 },
+                    seq: 2,
+                },
+                at: 2_000,
+            },
+        ]
+    );
+    assert_eq!((r.view(), r.mode()), (0, Mode::Normal));
+}

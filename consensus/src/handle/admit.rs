@@ -30,7 +30,7 @@ impl Replica {
         // Far above the window, whatever the view: a sign we are behind.
         if height > self.delivered + 2 * window {
             self.check_signature(&m)?;
-            self.note_ahead(m.signer(), height, out);
+            self.note_ahead(m.signer(), view, height, out);
             return Err(Error::OutOfWindow {
                 height,
                 delivered: self.delivered,

@@ -76,9 +76,19 @@ impl Replica {
     /// `signer` signed a message at `height`, beyond our window. Once f+1
     /// validators are that far ahead, at least one honest one delivered past
     /// `height - window`: fetch up to there.
-    pub(crate) fn note_ahead(&mut self, signer: u16, height: u64, out: &mut Vec<Action>) {
+    pub(crate) fn note_ahead(
+        &mut self,
+        signer: u16,
+        view: u64,
+        height: u64,
+        out: &mut Vec<Action>,
+    ) {
         let e = self.ahead.entry(signer).or_insert(0);
         *e = (*e).max(height);
+        let (v, h) = self.ahead_in_view.entry(signer).or_insert((view, height));
+        if (view, height) > (*v, *h) {
+            (*v, *h) = (view, height);
+        }
         let mut heights: Vec<u64> = self.ahead.values().copied().collect();
         let need = self.f() + 1;
         if heights.len() < need {

@@ -68,10 +68,11 @@ impl Replica {
     }
 
     /// If f+1 validators signed messages of the current view above this
-    /// replica's window (buffered until it gets there), the view runs and
-    /// at least one honest validator delivered past `height − window` for
-    /// the (f+1)-th highest such height: that height, to fetch up to.
-    /// Checks one signature per validator at most (its highest message).
+    /// replica's window (buffered until it gets there, or, further ahead,
+    /// checked and noted on arrival), the view runs and at least one
+    /// honest validator delivered past `height − window` for the (f+1)-th
+    /// highest such height: that height minus the window, to fetch up to.
+    /// Checks one buffered signature per validator at most (its highest).
     fn behind_in_live_view(&mut self) -> Option<u64> {
         let top = self.delivered + self.cfg.window;
         let mut highest: BTreeMap<u16, Message> = BTreeMap::new();
@@ -87,12 +88,21 @@ impl Replica {
                 highest.insert(m.signer(), m.clone());
             }
         }
-        let mut heights: Vec<u64> = Vec::with_capacity(highest.len());
+        let mut by_signer: BTreeMap<u16, u64> = BTreeMap::new();
         for m in highest.into_values() {
-            if self.check_signature(&m).is_ok() {
-                heights.extend(m.height());
+            if let Some(height) = m.height()
+                && self.check_signature(&m).is_ok()
+            {
+                by_signer.insert(m.signer(), height);
             }
         }
+        for (&signer, &(view, height)) in &self.ahead_in_view {
+            if view == self.view && height > top {
+                let h = by_signer.entry(signer).or_insert(height);
+                *h = (*h).max(height);
+            }
+        }
+        let mut heights: Vec<u64> = by_signer.into_values().collect();
         let need = self.f() + 1;
         if heights.len() < need {
             return None;
