@@ -5,7 +5,7 @@
 
 mod common;
 
-use chancery_consensus::{Action, Input, Message, Mode, Timer, TimerKind};
+use chancery_consensus::{Action, Input, Message, Mode};
 use chancery_types::Hash;
 use common::*;
 
@@ -73,14 +73,7 @@ fn a_replica_changing_view_sends_its_view_change_again() {
     let fx = Fixture::new(4);
     let mut r = fx.replica(2, 2);
     r.handle(0, Input::Start);
-    let out = handle_acked(
-        &mut r,
-        1_000,
-        Input::TimerFired(Timer {
-            kind: TimerKind::Progress { view: 0 },
-            seq: 1,
-        }),
-    );
+    let out = handle_acked(&mut r, 1_000, fire(1, 0));
     let vc = out
         .iter()
         .find_map(|a| match a {

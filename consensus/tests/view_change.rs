@@ -17,13 +17,6 @@ fn timer(kind: TimerKind, seq: u64, at: u64) -> Action {
     }
 }
 
-fn fire(seq: u64, view: u64) -> Input {
-    Input::TimerFired(Timer {
-        kind: TimerKind::Progress { view },
-        seq,
-    })
-}
-
 #[test]
 fn timeout_starts_a_view_change_sent_after_persisting() {
     let fx = Fixture::new(4);
@@ -347,10 +340,6 @@ fn view_changes_from_an_earlier_validator_set_are_refused() {
 #[test]
 fn a_replica_behind_in_a_live_view_fetches_blocks_instead_of_leaving_it() {
     let fx = Fixture::new(4);
-    let timeout = Input::TimerFired(Timer {
-        kind: TimerKind::Progress { view: 0 },
-        seq: 1,
-    });
     let behind = |signers: &[(u16, bool)]| {
         let mut r = fx.replica(2, 2);
         r.handle(0, Input::Start);
@@ -363,7 +352,7 @@ fn a_replica_behind_in_a_live_view_fetches_blocks_instead_of_leaving_it() {
             }
             assert_eq!(r.handle(10, Input::Message(m)), vec![]);
         }
-        let out = handle_acked(&mut r, 1_000, timeout.clone());
+        let out = handle_acked(&mut r, 1_000, fire(1, 0));
         (r, out)
     };
 
@@ -372,13 +361,7 @@ fn a_replica_behind_in_a_live_view_fetches_blocks_instead_of_leaving_it() {
         out,
         vec![
             Action::RequestBlocks { from: 1, to: 2 },
-            Action::ScheduleTimer {
-                timer: Timer {
-                    kind: TimerKind::Progress { view: 0 },
-                    seq: 2,
-                },
-                at: 2_000,
-            },
+            timer(TimerKind::Progress { view: 0 }, 2, 2_000),
         ]
     );
     assert_eq!((r.view(), r.mode()), (0, Mode::Normal));
@@ -415,25 +398,11 @@ fn a_replica_far_behind_in_a_live_view_keeps_it_at_its_timeout() {
         ));
     }
     assert_eq!(out, vec![Action::RequestBlocks { from: 1, to: 7 }]);
-    let out = handle_acked(
-        &mut r,
-        1_000,
-        Input::TimerFired(Timer {
-            kind: TimerKind::Progress { view: 0 },
-            seq: 1,
-        }),
-    );
     assert_eq!(
-        out,
+        handle_acked(&mut r, 1_000, fire(1, 0)),
         vec![
             Action::RequestBlocks { from: 1, to: 7 },
-            Action::ScheduleTimer {
-                timer: Timer {
-                    kind: TimerKind::Progress { view: 0 },
-                    seq: 2,
-                },
-                at: 2_000,
-            },
+            timer(TimerKind::Progress { view: 0 }, 2, 2_000),
         ]
     );
     assert_eq!((r.view(), r.mode()), (0, Mode::Normal));

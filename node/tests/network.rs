@@ -1,6 +1,8 @@
 //! Four validators in one process — real libp2p on loopback, in-memory
 //! ledgers — commit records submitted to a backup, and agree byte for byte.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -156,17 +158,6 @@ async fn spawn_connected(
     start_runtime(i, keys, g, stop, tuning, net)
 }
 
-/// With `CHANCERY_TEST_LOG` set (a filter such as `debug`), the nodes
-/// log into the test's captured output, which a failing test prints.
-fn logs() {
-    if let Ok(filter) = std::env::var("CHANCERY_TEST_LOG") {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_test_writer()
-            .try_init();
-    }
-}
-
 /// Validator `i`'s network, started.
 fn start_p2p(
     i: usize,
@@ -175,7 +166,7 @@ fn start_p2p(
     g: &Genesis,
     stop: &watch::Receiver<bool>,
 ) -> p2p::Network {
-    logs();
+    common::logs();
     let peers = PeerSet::from_validators(&g.validators).unwrap();
     let k = &keys[i];
     p2p::spawn(

@@ -1,6 +1,8 @@
 //! Validators connect to each other over loopback and exchange frames; a
 //! peer whose key is not in the validator set is refused.
 
+mod common;
+
 use std::time::Duration;
 
 use chancery_node::p2p::peers::{PeerSet, keypair};
@@ -25,19 +27,8 @@ fn listen_addr(ip: [u8; 4]) -> String {
     format!("/ip4/{a}.{b}.{c}.{d}/tcp/{port}")
 }
 
-/// With `CHANCERY_TEST_LOG` set (a filter such as `debug`), the nodes
-/// log into the test's captured output, which a failing test prints.
-fn logs() {
-    if let Ok(filter) = std::env::var("CHANCERY_TEST_LOG") {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(filter)
-            .with_test_writer()
-            .try_init();
-    }
-}
-
 fn cfg(addr: &str) -> NetConfig {
-    logs();
+    common::logs();
     NetConfig {
         listen: addr.parse().unwrap(),
         max_frame: 1 << 20,

@@ -255,6 +255,14 @@ impl Fixture {
     }
 }
 
+/// The progress timer of `view`, number `seq`, firing.
+pub fn fire(seq: u64, view: u64) -> Input {
+    Input::TimerFired(chancery_consensus::Timer {
+        kind: chancery_consensus::TimerKind::Progress { view },
+        seq,
+    })
+}
+
 /// Feeds `input`, then acknowledges every persist it asks for; returns all actions.
 pub fn handle_acked(r: &mut Replica, now: u64, input: Input) -> Vec<Action> {
     let mut all = r.handle(now, input);
